@@ -1,0 +1,230 @@
+/*
+ * broker.h - the broker's state and the pieces its files share: the
+ * server (server.c), timers (timer.c), connections and requests (conn.c),
+ * dispatch (dispatch.c) and the API handlers (handlers/).
+ *
+ * One thread, one io_uring (base/ring) for sockets, file writes, fsyncs
+ * and timers.  Nothing in the loop blocks on the network; storage appends
+ * and flushes are asynchronous.
+ *
+ * @loop: everything here runs on the loop thread.
+ */
+#ifndef SL_BROKER_H
+#define SL_BROKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+/* libbsd's tree.h marks generated functions __unused, which strict C11
+ * headers do not define. */
+#ifndef __unused
+#define __unused __attribute__((__unused__))
+#endif
+#include <bsd/sys/queue.h>
+#include <sys/socket.h>
+#include <bsd/sys/tree.h>
+#include <sys/uio.h>
+
+#include "../base/arena.h"
+#include "../base/ring.h"
+#include "../protocol/header.h"
+#include "../protocol/kbuf.h"
+#include "../storage/storage.h"
+#include "../protocol/api.h"
+#include "config.h"
+
+typedef struct broker broker;
+typedef struct conn conn;
+typedef struct breq breq;
+
+/* --- timers (timer.c) ------------------------------------------------- */
+
+typedef struct sl_timer sl_timer;
+typedef void (*sl_timer_fn)(sl_timer *t);
+struct sl_timer {
+    RB_ENTRY(sl_timer) node;
+    int64_t deadline_ms; /* monotonic */
+    uint64_t seq;        /* ties broken by arming order */
+    sl_timer_fn fn;
+    bool armed;
+};
+RB_HEAD(sl_timer_tree, sl_timer);
+
+int64_t sl_now_ms(void);     /* CLOCK_MONOTONIC */
+int64_t sl_wallclock_ms(void);
+void timer_arm(broker *b, sl_timer *t, int64_t delay_ms, sl_timer_fn fn);
+void timer_cancel(broker *b, sl_timer *t);
+/* Run expired timers; returns ms until the next one, or -1 if none. */
+int timer_run(broker *b);
+
+/* --- requests ---------------------------------------------------------- */
+
+/* A place in a response where bytes come from a file (sendfile). */
+typedef struct resp_splice {
+    size_t at; /* offset in the in-memory response */
+    int fd;    /* owned: closed when sent or dropped */
+    int64_t pos, len;
+} resp_splice;
+
+struct breq {
+    TAILQ_ENTRY(breq) link;
+    conn *c;
+    uint8_t *frame; /* owned: the request bytes after the size prefix */
+    size_t frame_len;
+    msg_req_header hdr;
+    kbuf_rd body;   /* positioned at the request body */
+    sl_arena arena; /* decoded request, freed with the request */
+
+    int pending;     /* async parts outstanding (storage appends) */
+    bool ready;      /* response built (or none is due) */
+    bool no_response;
+    bool cancelled;  /* the connection went away while pending */
+
+    /* response: frame bytes in memory, with file ranges spliced in */
+    uint8_t *resp;
+    size_t resp_len;
+    resp_splice *splices;
+    int nsplices;
+    /* send progress */
+    size_t sent_mem;   /* bytes of resp sent */
+    int splice_idx;    /* next splice to send */
+    int64_t splice_sent;
+
+    /* handler state; cancel() is called if the connection closes while
+     * the request waits (parked fetch), and must make it ready. */
+    void *hctx;
+    void (*cancel)(breq *r);
+    TAILQ_ENTRY(breq) park_link;
+    struct breq_list *park_list; /* the list it is parked on, or NULL */
+    sl_timer timer;
+};
+TAILQ_HEAD(breq_list, breq);
+
+/* Finish a request: the response body in w (written after a response
+ * header the caller already put there with resp_begin).  Takes w's
+ * buffer. */
+void resp_begin(breq *r, kbuf_wr *w);
+void resp_finish(breq *r, kbuf_wr *w);
+/* Add a file range at the current end of w (for resp_finish). */
+void resp_add_splice(breq *r, kbuf_wr *w, int fd, int64_t pos, int64_t len);
+/* Mark a request done without a response (acks=0). */
+void req_finish_silent(breq *r);
+/* An async part of r completed (pending reached 0 is up to the caller). */
+
+/* --- connections (conn.c) ---------------------------------------------- */
+
+struct conn {
+    LIST_ENTRY(conn) link;
+    broker *b;
+    int fd;
+    char peer[64];
+    uint64_t id;
+
+    sl_op recv_op, send_op, poll_op;
+    bool recv_busy, send_busy, poll_busy;
+    bool closing;  /* shut down: no more reads or sends */
+    bool draining; /* broker stopping: read nothing new, finish the rest */
+
+    uint8_t *rbuf;
+    size_t rcap, rlen;
+    uint8_t *partial_frame; /* a large frame received straight into its buffer */
+    size_t partial_len, partial_have;
+    int holds;              /* callers on the stack that still use the conn */
+    bool kicking, kick_again;
+
+    struct breq_list reqs; /* in arrival order; responses go out in it */
+    int nreqs;
+
+    struct iovec iov[16];
+    struct msghdr msg;
+    breq *iov_req[16];
+    int iov_n;
+};
+LIST_HEAD(conn_list, conn);
+
+void conn_accepted(broker *b, int fd, const struct sockaddr *sa, socklen_t salen);
+/* Try to send finished responses and read more; call after a request
+ * becomes ready. */
+void conn_kick(conn *c);
+void conn_close(conn *c, const char *why);
+void conn_drain(conn *c);
+void req_ready(breq *r);
+
+/* --- the broker (server.c) -------------------------------------------- */
+
+struct broker {
+    broker_config cfg;
+    sl_ring *ring;
+    sl_io *io;
+    plog_env *env;
+    catalog *cat;
+    char cluster_id[23];
+    int32_t node_id;
+    int advertised_port;
+
+    int listen_fd;
+    int bound_port;
+    sl_op accept_op;
+    bool accept_busy;
+    struct sockaddr_storage accept_addr;
+    socklen_t accept_addrlen;
+
+    int signal_fd;
+    sl_op signal_op;
+    bool signal_busy;
+    uint8_t siginfo[128];
+
+    struct conn_list conns;
+    int nconns;
+    uint64_t next_conn_id;
+
+    struct sl_timer_tree timers;
+    uint64_t timer_seq;
+
+    struct breq_list parked;  /* fetches waiting for data */
+    bool data_arrived;        /* some log's high watermark moved */
+
+    bool stopping;
+    int64_t stop_deadline_ms;
+};
+
+/* Set up storage, listen, and log the address; errstr on failure. */
+sl_err broker_start(broker *b, const broker_config *cfg, char *errstr, size_t errstr_size);
+/* Run until SIGTERM/SIGINT (or broker_stop) and a clean shutdown. */
+int broker_run(broker *b);
+void broker_stop(broker *b);
+void broker_free(broker *b);
+
+/* Called by handlers whenever an append completes, so parked fetches
+ * are looked at again before the loop sleeps. */
+static inline void broker_data_arrived(broker *b) { b->data_arrived = true; }
+
+/* --- dispatch (dispatch.c) ----------------------------------------------- */
+
+typedef void (*api_handler)(breq *r);
+typedef struct api_entry {
+    int16_t key;
+    int16_t min, max;
+    api_handler handler;
+} api_entry;
+
+/* The one table: what we dispatch is what ApiVersions advertises. */
+extern const api_entry api_table[];
+extern const int api_table_len;
+const api_entry *api_find(int16_t key);
+/* Route a complete request frame; may close the connection. */
+void dispatch(breq *r);
+
+/* --- handlers (handlers/) ------------------------------------------------ */
+
+void handle_api_versions(breq *r);
+void handle_metadata(breq *r);
+void handle_produce(breq *r);
+void handle_fetch(breq *r);
+void handle_list_offsets(breq *r);
+/* Re-evaluate parked fetches (before sleep, after data arrived). */
+void fetch_wake_parked(broker *b);
+
+/* Log a request that failed to decode and close its connection. */
+void req_malformed(breq *r, sl_err err);
+
+#endif

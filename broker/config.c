@@ -1,0 +1,292 @@
+/* config.c - the Kafka-named settings table, parsing and validation. */
+#include "config.h"
+
+#include <bsd/string.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum { CT_STRING, CT_INT, CT_BOOL } config_type;
+
+typedef struct config_key {
+    const char *name;
+    const char *alias; /* Kafka's other name for the same setting */
+    config_type type;
+    size_t off;
+    size_t size; /* strings: buffer size */
+    int64_t min, max;
+    const char *def;
+    const char *help;
+} config_key;
+
+#define OFF(f) offsetof(broker_config, f)
+#define STR(f) OFF(f), sizeof(((broker_config *)0)->f)
+
+static const config_key keys[] = {
+    { "listeners", NULL, CT_STRING, STR(listeners), 0, 0, "PLAINTEXT://127.0.0.1:9092",
+      "Where to listen, PLAINTEXT://host:port; port 0 picks a free port" },
+    { "advertised.listeners", NULL, CT_STRING, STR(advertised_listeners), 0, 0, "",
+      "Address given to clients in Metadata; default: the listener" },
+    { "log.dirs", "log.dir", CT_STRING, STR(log_dirs), 0, 0, "/tmp/sluice-logs",
+      "Data directory (one directory)" },
+    { "broker.id", "node.id", CT_INT, OFF(broker_id), 0, 0, 2147483647, "0",
+      "This broker's id, kept in meta.properties" },
+    { "num.partitions", NULL, CT_INT, OFF(num_partitions), 0, 1, 100000, "1",
+      "Partitions of an auto-created topic" },
+    { "auto.create.topics.enable", NULL, CT_BOOL, OFF(auto_create_topics), 0, 0, 1, "true",
+      "Create a topic when a client asks Metadata for an unknown one" },
+    { "log.segment.bytes", NULL, CT_INT, OFF(log_segment_bytes), 0, 1024, 2147483647,
+      "1073741824", "Roll to a new segment file past this size" },
+    { "log.index.interval.bytes", NULL, CT_INT, OFF(index_interval_bytes), 0, 0, 2147483647,
+      "4096", "Bytes of log between two offset index entries" },
+    { "log.index.size.max.bytes", NULL, CT_INT, OFF(index_max_bytes), 0, 4096, 2147483647,
+      "10485760", "Largest offset index file per segment" },
+    { "message.max.bytes", NULL, CT_INT, OFF(message_max_bytes), 0, 0, 2147483647,
+      "1048588", "Largest record batch a producer may send" },
+    { "socket.request.max.bytes", NULL, CT_INT, OFF(socket_request_max_bytes), 0, 64,
+      2147483647, "104857600", "Largest request frame; larger ones close the connection" },
+    { "max.connections", NULL, CT_INT, OFF(max_connections), 0, 1, 1000000, "10000",
+      "Connections accepted at once; more are closed on accept" },
+    { "queued.max.requests", NULL, CT_INT, OFF(queued_max_requests), 0, 1, 1000, "32",
+      "Requests of one connection in flight before the broker stops reading it" },
+};
+
+#define NKEYS (sizeof keys / sizeof keys[0])
+
+static const config_key *find_key(const char *name)
+{
+    for (size_t i = 0; i < NKEYS; i++)
+        if (!strcmp(keys[i].name, name) || (keys[i].alias && !strcmp(keys[i].alias, name)))
+            return &keys[i];
+    return NULL;
+}
+
+static sl_err set_one(broker_config *c, const config_key *k, const char *value,
+                      char *errstr, size_t errstr_size)
+{
+    char *p = (char *)c + k->off;
+
+    switch (k->type) {
+    case CT_STRING:
+        if (strlcpy(p, value, k->size) >= k->size) {
+            snprintf(errstr, errstr_size, "config %s: value too long", k->name);
+            return SL_E_INVAL;
+        }
+        return SL_OK;
+    case CT_BOOL:
+        if (!strcasecmp(value, "true")) {
+            *(bool *)p = true;
+        } else if (!strcasecmp(value, "false")) {
+            *(bool *)p = false;
+        } else {
+            snprintf(errstr, errstr_size, "config %s: expected true or false, got '%s'",
+                     k->name, value);
+            return SL_E_INVAL;
+        }
+        return SL_OK;
+    case CT_INT: {
+        char *end;
+        long long v;
+
+        errno = 0;
+        v = strtoll(value, &end, 10);
+        if (errno || end == value || *end) {
+            snprintf(errstr, errstr_size, "config %s: expected an integer, got '%s'",
+                     k->name, value);
+            return SL_E_INVAL;
+        }
+        if (v < k->min || v > k->max) {
+            snprintf(errstr, errstr_size, "config %s: %lld is outside [%lld, %lld]", k->name,
+                     v, (long long)k->min, (long long)k->max);
+            return SL_E_INVAL;
+        }
+        *(int64_t *)p = v;
+        return SL_OK;
+    }
+    }
+    return SL_E_INVAL;
+}
+
+void config_defaults(broker_config *c)
+{
+    char err[256];
+
+    memset(c, 0, sizeof *c);
+    for (size_t i = 0; i < NKEYS; i++)
+        (void)set_one(c, &keys[i], keys[i].def, err, sizeof err);
+}
+
+sl_err config_set(broker_config *c, const char *key, const char *value,
+                  char *errstr, size_t errstr_size)
+{
+    const config_key *k = find_key(key);
+
+    if (!k) {
+        snprintf(errstr, errstr_size, "unknown config key '%s' (see --help)", key);
+        return SL_E_NOTFOUND;
+    }
+    return set_one(c, k, value, errstr, errstr_size);
+}
+
+static char *trim(char *s)
+{
+    char *e;
+
+    while (isspace((unsigned char)*s))
+        s++;
+    e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1]))
+        *--e = 0;
+    return s;
+}
+
+sl_err config_load_file(broker_config *c, const char *path, char *errstr, size_t errstr_size)
+{
+    FILE *f = fopen(path, "r");
+    char line[8192], logical[16384];
+    int lineno = 0, start = 0;
+    sl_err err = SL_OK;
+
+    if (!f) {
+        snprintf(errstr, errstr_size, "%s: %s", path, strerror(errno));
+        return SL_E_NOTFOUND;
+    }
+    logical[0] = 0;
+    while (!err && fgets(line, sizeof line, f)) {
+        char *s, *key, *value, *sep;
+        size_t n;
+
+        lineno++;
+        s = trim(line);
+        if (!logical[0]) {
+            start = lineno;
+            if (*s == '#' || *s == '!' || !*s)
+                continue;
+        }
+        n = strlen(s);
+        if (n && s[n - 1] == '\\') {
+            s[n - 1] = 0;
+            strlcat(logical, s, sizeof logical);
+            continue;
+        }
+        if (strlcat(logical, s, sizeof logical) >= sizeof logical) {
+            snprintf(errstr, errstr_size, "%s:%d: line too long", path, start);
+            err = SL_E_INVAL;
+            break;
+        }
+        key = logical;
+        sep = key + strcspn(key, "=: \t");
+        if (!*sep) {
+            snprintf(errstr, errstr_size, "%s:%d: expected key=value", path, start);
+            err = SL_E_INVAL;
+            break;
+        }
+        value = sep + 1;
+        *sep = 0;
+        key = trim(key);
+        value = trim(value);
+        if (*value == '=' || *value == ':')
+            value = trim(value + 1);
+        {
+            char inner[512];
+
+            err = config_set(c, key, value, inner, sizeof inner);
+            if (err)
+                snprintf(errstr, errstr_size, "%s:%d: %s", path, start, inner);
+        }
+        logical[0] = 0;
+    }
+    fclose(f);
+    return err;
+}
+
+/* "PLAINTEXT://host:port" -> host, port.  Empty host means all addresses,
+ * as in Kafka; "[::1]" brackets are allowed for IPv6. */
+static sl_err parse_listener(const char *key, const char *v, char *host, int *port,
+                             char *errstr, size_t errstr_size)
+{
+    const char *p = v, *colon;
+    char *end;
+    long n;
+
+    if (strchr(v, ',')) {
+        snprintf(errstr, errstr_size, "config %s: one listener only, got '%s'", key, v);
+        return SL_E_INVAL;
+    }
+    if (!strncmp(p, "PLAINTEXT://", 12)) {
+        p += 12;
+    } else if (strstr(p, "://")) {
+        snprintf(errstr, errstr_size, "config %s: only PLAINTEXT:// is supported, got '%s'",
+                 key, v);
+        return SL_E_INVAL;
+    }
+    colon = strrchr(p, ':');
+    if (!colon) {
+        snprintf(errstr, errstr_size, "config %s: expected PLAINTEXT://host:port, got '%s'",
+                 key, v);
+        return SL_E_INVAL;
+    }
+    n = strtol(colon + 1, &end, 10);
+    if (end == colon + 1 || *end || n < 0 || n > 65535) {
+        snprintf(errstr, errstr_size, "config %s: bad port in '%s'", key, v);
+        return SL_E_INVAL;
+    }
+    if (*p == '[' && colon > p && colon[-1] == ']') {
+        p++;
+        colon--;
+    }
+    if ((size_t)(colon - p) >= CONFIG_HOST_MAX) {
+        snprintf(errstr, errstr_size, "config %s: host too long", key);
+        return SL_E_INVAL;
+    }
+    memcpy(host, p, (size_t)(colon - p));
+    host[colon - p] = 0;
+    *port = (int)n;
+    return SL_OK;
+}
+
+sl_err config_finish(broker_config *c, char *errstr, size_t errstr_size)
+{
+    sl_err err;
+
+    err = parse_listener("listeners", c->listeners, c->listen_host, &c->listen_port, errstr,
+                         errstr_size);
+    if (err)
+        return err;
+    if (c->advertised_listeners[0]) {
+        err = parse_listener("advertised.listeners", c->advertised_listeners,
+                             c->advertised_host, &c->advertised_port, errstr, errstr_size);
+        if (err)
+            return err;
+    } else {
+        strlcpy(c->advertised_host, c->listen_host[0] ? c->listen_host : "localhost",
+                sizeof c->advertised_host);
+        c->advertised_port = 0; /* the bound port, known after listen */
+    }
+    if (!c->log_dirs[0] || strchr(c->log_dirs, ',')) {
+        snprintf(errstr, errstr_size, "config log.dirs: exactly one directory, got '%s'",
+                 c->log_dirs);
+        return SL_E_INVAL;
+    }
+    if (c->message_max_bytes > c->socket_request_max_bytes) {
+        snprintf(errstr, errstr_size,
+                 "config message.max.bytes (%lld) must not exceed socket.request.max.bytes (%lld)",
+                 (long long)c->message_max_bytes, (long long)c->socket_request_max_bytes);
+        return SL_E_INVAL;
+    }
+    return SL_OK;
+}
+
+void config_print_help(FILE *out)
+{
+    fprintf(out, "Settings (server.properties or --override key=value):\n");
+    for (size_t i = 0; i < NKEYS; i++) {
+        fprintf(out, "  %-28s %s", keys[i].name, keys[i].help);
+        if (keys[i].def[0])
+            fprintf(out, " (default %s)", keys[i].def);
+        if (keys[i].alias)
+            fprintf(out, "; also %s", keys[i].alias);
+        fprintf(out, "\n");
+    }
+}

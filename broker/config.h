@@ -1,0 +1,57 @@
+/*
+ * config.h - broker settings under Kafka's names.
+ *
+ * Sources, later ones winning: defaults, the server.properties file, then
+ * each --override key=value.  One table lists every key with its type,
+ * bounds and help text: it drives parsing, validation and --help.  An
+ * unknown key or a bad value is an error that names the key.
+ */
+#ifndef SL_CONFIG_H
+#define SL_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../base/err.h"
+
+#define CONFIG_HOST_MAX 256
+#define CONFIG_PATH_MAX 4096
+
+typedef struct broker_config {
+    char listeners[CONFIG_HOST_MAX + 32];
+    char advertised_listeners[CONFIG_HOST_MAX + 32];
+    char log_dirs[CONFIG_PATH_MAX];
+    int64_t broker_id;
+    int64_t num_partitions;
+    bool auto_create_topics;
+    int64_t log_segment_bytes;
+    int64_t index_interval_bytes;
+    int64_t index_max_bytes;
+    int64_t message_max_bytes;
+    int64_t socket_request_max_bytes;
+    int64_t max_connections;
+    int64_t queued_max_requests; /* per connection, in flight */
+
+    /* derived by config_finish() */
+    char listen_host[CONFIG_HOST_MAX];
+    int listen_port;
+    char advertised_host[CONFIG_HOST_MAX];
+    int advertised_port; /* 0: the port actually bound */
+} broker_config;
+
+void config_defaults(broker_config *c);
+/* One key=value; SL_E_NOTFOUND for an unknown key, SL_E_INVAL for a bad
+ * value; errstr names the key either way. */
+sl_err config_set(broker_config *c, const char *key, const char *value,
+                  char *errstr, size_t errstr_size);
+/* A Java-style properties file: key=value, key: value or "key value"
+ * lines; # and ! comments; trailing backslash continues a line. */
+sl_err config_load_file(broker_config *c, const char *path, char *errstr, size_t errstr_size);
+/* Cross-key checks and derived fields (listener host/port). */
+sl_err config_finish(broker_config *c, char *errstr, size_t errstr_size);
+/* The key table as --help text. */
+void config_print_help(FILE *out);
+
+#endif

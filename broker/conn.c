@@ -1,0 +1,534 @@
+/*
+ * conn.c - one client connection: framing, requests in order, responses
+ * out in the same order, zero-copy file ranges, backpressure.
+ *
+ * Invariants:
+ *  - c->reqs holds every request of the connection in arrival order; a
+ *    response is sent only when every earlier one has been (Kafka's
+ *    ordering guarantee, which kafka-python's pipelined probe relies on).
+ *  - At most one recv, one send and one poll are in flight per connection.
+ *  - A frame's size is checked against socket.request.max.bytes before any
+ *    memory is allocated for it.
+ *  - No recv is posted while queued.max.requests requests are in flight:
+ *    a client that does not read its responses stops being read.
+ *  - A conn is freed only when closing, with no op in flight, no request
+ *    left (storage may still hold a frame buffer) and no caller holding it.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sendfile.h>
+#include <unistd.h>
+#include <poll.h>
+
+#include "../base/log.h"
+#include "broker.h"
+
+#define RBUF_SIZE 65536
+#define MIN_FRAME 8           /* api_key, api_version, correlation_id */
+#define SENDFILE_CHUNK (1 << 30)
+
+#define CONTAINER_OF(p, type, field) ((type *)((char *)(p) - offsetof(type, field)))
+
+static void on_recv(sl_op *op, int res, uint32_t flags);
+static void on_send(sl_op *op, int res, uint32_t flags);
+static void on_poll(sl_op *op, int res, uint32_t flags);
+
+/* Completions of cancel requests need no handling. */
+static sl_op cancel_op = { NULL };
+
+static int conn_refs(conn *c);
+
+static void conn_hold(conn *c) { c->holds++; }
+
+static void conn_maybe_free(conn *c)
+{
+    broker *b = c->b;
+
+    if (!c->closing || conn_refs(c) > 0 || !TAILQ_EMPTY(&c->reqs))
+        return;
+    free(c->partial_frame);
+    close(c->fd);
+    LIST_REMOVE(c, link);
+    b->nconns--;
+    free(c->rbuf);
+    free(c);
+}
+
+static void conn_release(conn *c)
+{
+    c->holds--;
+    conn_maybe_free(c);
+}
+
+static int conn_refs(conn *c)
+{
+    return c->holds + c->recv_busy + c->send_busy + c->poll_busy;
+}
+
+static void req_free(breq *r)
+{
+    conn *c = r->c;
+
+    TAILQ_REMOVE(&c->reqs, r, link);
+    c->nreqs--;
+    timer_cancel(c->b, &r->timer);
+    for (int i = r->splice_idx; i < r->nsplices; i++)
+        close(r->splices[i].fd);
+    free(r->splices);
+    free(r->resp);
+    free(r->frame);
+    sl_arena_free(&r->arena);
+    free(r);
+}
+
+void conn_accepted(broker *b, int fd, const struct sockaddr *sa, socklen_t salen)
+{
+    conn *c = calloc(1, sizeof *c);
+    int one = 1;
+    char host[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+
+    if (!c || !(c->rbuf = malloc(RBUF_SIZE))) {
+        sl_warn_rl("net", "out of memory accepting a connection");
+        free(c);
+        close(fd);
+        return;
+    }
+    (void)salen;
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+
+        inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+        port = ntohs(in->sin_port);
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+
+        inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+        port = ntohs(in6->sin6_port);
+    }
+    snprintf(c->peer, sizeof c->peer, "%s:%d", host, port);
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    c->b = b;
+    c->fd = fd;
+    c->id = ++b->next_conn_id;
+    c->rcap = RBUF_SIZE;
+    c->recv_op.done = on_recv;
+    c->send_op.done = on_send;
+    c->poll_op.done = on_poll;
+    TAILQ_INIT(&c->reqs);
+    LIST_INSERT_HEAD(&b->conns, c, link);
+    b->nconns++;
+    sl_debug("net", "connection %llu from %s", (unsigned long long)c->id, c->peer);
+    conn_kick(c);
+}
+
+static bool reading_allowed(conn *c)
+{
+    return !c->closing && !c->draining && c->nreqs < c->b->cfg.queued_max_requests;
+}
+
+static void post_recv(conn *c)
+{
+    struct io_uring_sqe *sqe;
+
+    if (c->recv_busy || !reading_allowed(c))
+        return;
+    if (c->partial_frame) {
+        sqe = sl_ring_sqe(c->b->ring, &c->recv_op);
+        io_uring_prep_recv(sqe, c->fd, c->partial_frame + c->partial_have,
+                           c->partial_len - c->partial_have, 0);
+    } else {
+        if (c->rlen == c->rcap)
+            return; /* full of frames we may not start yet */
+        sqe = sl_ring_sqe(c->b->ring, &c->recv_op);
+        io_uring_prep_recv(sqe, c->fd, c->rbuf + c->rlen, c->rcap - c->rlen, 0);
+    }
+    c->recv_busy = true;
+}
+
+static void new_request(conn *c, uint8_t *frame, size_t len)
+{
+    breq *r = calloc(1, sizeof *r);
+
+    if (!r) {
+        free(frame);
+        conn_close(c, "out of memory");
+        return;
+    }
+    r->c = c;
+    r->frame = frame;
+    r->frame_len = len;
+    /* Decoded structures are bounded by the frame they come from. */
+    sl_arena_init(&r->arena, 4 * len + 65536);
+    TAILQ_INSERT_TAIL(&c->reqs, r, link);
+    c->nreqs++;
+    dispatch(r);
+}
+
+/* Cut complete frames out of rbuf; start a large one's own buffer. */
+static void parse_frames(conn *c)
+{
+    size_t pos = 0;
+
+    while (!c->closing && !c->draining && !c->partial_frame && c->rlen - pos >= 4 &&
+           c->nreqs < c->b->cfg.queued_max_requests) {
+        uint32_t size = sl_be32(c->rbuf + pos);
+        size_t have = c->rlen - pos - 4;
+
+        if (size < MIN_FRAME || size > (uint64_t)c->b->cfg.socket_request_max_bytes) {
+            sl_warn_rl("net",
+                       "refusing a %u-byte request frame from %s "
+                       "(socket.request.max.bytes is %lld, minimum %d): closing",
+                       size, c->peer, (long long)c->b->cfg.socket_request_max_bytes, MIN_FRAME);
+            conn_close(c, "bad frame size");
+            return;
+        }
+        if (have >= size) {
+            uint8_t *frame = malloc(size);
+
+            if (!frame) {
+                conn_close(c, "out of memory");
+                return;
+            }
+            memcpy(frame, c->rbuf + pos + 4, size);
+            pos += 4 + (size_t)size;
+            new_request(c, frame, size);
+            continue;
+        }
+        if ((size_t)size + 4 > c->rcap) {
+            /* Too big for rbuf: receive the rest straight into its own
+             * buffer, so a large batch is copied once on its way in. */
+            c->partial_frame = malloc(size);
+            if (!c->partial_frame) {
+                conn_close(c, "out of memory");
+                return;
+            }
+            memcpy(c->partial_frame, c->rbuf + pos + 4, have);
+            c->partial_len = size;
+            c->partial_have = have;
+            pos = c->rlen;
+        }
+        break;
+    }
+    if (pos) {
+        memmove(c->rbuf, c->rbuf + pos, c->rlen - pos);
+        c->rlen -= pos;
+    }
+}
+
+static void on_recv(sl_op *op, int res, uint32_t flags)
+{
+    conn *c = CONTAINER_OF(op, conn, recv_op);
+
+    (void)flags;
+    c->recv_busy = false;
+    conn_hold(c);
+    if (c->closing || (c->draining && res == -ECANCELED)) {
+        /* nothing */
+    } else if (res == -EAGAIN || res == -EINTR || res == -ENOBUFS) {
+        /* retried by conn_kick */
+    } else if (res <= 0) {
+        conn_close(c, res == 0 ? "closed by peer" : strerror(-res));
+    } else if (c->partial_frame) {
+        c->partial_have += (size_t)res;
+        if (c->partial_have == c->partial_len) {
+            uint8_t *frame = c->partial_frame;
+
+            c->partial_frame = NULL;
+            new_request(c, frame, c->partial_len);
+        }
+    } else {
+        c->rlen += (size_t)res;
+    }
+    conn_kick(c);
+    conn_release(c);
+}
+
+static bool req_sent(const breq *r)
+{
+    return r->no_response || (r->sent_mem == r->resp_len && r->splice_idx == r->nsplices);
+}
+
+/* End of the in-memory part of r that can go before its next splice. */
+static size_t mem_end(const breq *r)
+{
+    return r->splice_idx < r->nsplices ? r->splices[r->splice_idx].at : r->resp_len;
+}
+
+static void arm_pollout(conn *c)
+{
+    struct io_uring_sqe *sqe = sl_ring_sqe(c->b->ring, &c->poll_op);
+
+    io_uring_prep_poll_add(sqe, c->fd, POLLOUT);
+    c->poll_busy = true;
+}
+
+static void try_send(conn *c)
+{
+    while (!c->closing && !c->send_busy && !c->poll_busy) {
+        breq *r = TAILQ_FIRST(&c->reqs);
+        struct io_uring_sqe *sqe;
+
+        if (!r || !r->ready)
+            return;
+        if (req_sent(r)) {
+            req_free(r);
+            continue;
+        }
+        if (r->sent_mem == mem_end(r)) {
+            /* At a file range: sendfile straight from the page cache. */
+            resp_splice *sp = &r->splices[r->splice_idx];
+            off_t pos = (off_t)(sp->pos + r->splice_sent);
+            int64_t left = sp->len - r->splice_sent;
+            ssize_t n = sendfile(c->fd, sp->fd, &pos,
+                                 (size_t)(left > SENDFILE_CHUNK ? SENDFILE_CHUNK : left));
+
+            if (n > 0) {
+                r->splice_sent += n;
+                if (r->splice_sent == sp->len) {
+                    close(sp->fd);
+                    r->splice_idx++;
+                    r->splice_sent = 0;
+                }
+                continue;
+            }
+            if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+                arm_pollout(c);
+                return;
+            }
+            conn_close(c, n == 0 ? "segment file shorter than expected" : strerror(errno));
+            return;
+        }
+        /* Gather the in-memory parts of this and following ready
+         * responses into one sendmsg. */
+        c->iov_n = 0;
+        for (breq *q = r; q && q->ready && c->iov_n < (int)(sizeof c->iov / sizeof c->iov[0]);
+             q = TAILQ_NEXT(q, link)) {
+            size_t end;
+
+            if (req_sent(q))
+                continue;
+            end = mem_end(q);
+            if (q->sent_mem == end)
+                break;
+            c->iov[c->iov_n].iov_base = q->resp + q->sent_mem;
+            c->iov[c->iov_n].iov_len = end - q->sent_mem;
+            c->iov_req[c->iov_n++] = q;
+            if (end != q->resp_len)
+                break; /* a file range follows */
+        }
+        memset(&c->msg, 0, sizeof c->msg);
+        c->msg.msg_iov = c->iov;
+        c->msg.msg_iovlen = (size_t)c->iov_n;
+        sqe = sl_ring_sqe(c->b->ring, &c->send_op);
+        io_uring_prep_sendmsg(sqe, c->fd, &c->msg, MSG_NOSIGNAL);
+        c->send_busy = true;
+    }
+}
+
+static void on_send(sl_op *op, int res, uint32_t flags)
+{
+    conn *c = CONTAINER_OF(op, conn, send_op);
+    size_t left;
+
+    (void)flags;
+    c->send_busy = false;
+    conn_hold(c);
+    if (!c->closing) {
+        if (res == -EAGAIN || res == -EINTR) {
+            /* resent by conn_kick */
+        } else if (res < 0) {
+            conn_close(c, strerror(-res));
+        } else {
+            left = (size_t)res;
+            for (int i = 0; i < c->iov_n && left; i++) {
+                size_t take = left < c->iov[i].iov_len ? left : c->iov[i].iov_len;
+
+                c->iov_req[i]->sent_mem += take;
+                left -= take;
+            }
+        }
+    }
+    conn_kick(c);
+    conn_release(c);
+}
+
+static void on_poll(sl_op *op, int res, uint32_t flags)
+{
+    conn *c = CONTAINER_OF(op, conn, poll_op);
+
+    (void)res;
+    (void)flags;
+    c->poll_busy = false;
+    conn_hold(c);
+    conn_kick(c);
+    conn_release(c);
+}
+
+/* Free what is finished once the connection is gone.  Kicks are held
+ * off meanwhile, so a cancel that finishes a request cannot free another
+ * under the loop. */
+static void reap_closed(conn *c)
+{
+    bool was_kicking = c->kicking;
+    breq *r, *next;
+
+    c->kicking = true;
+    TAILQ_FOREACH(r, &c->reqs, link)
+        if (!r->ready && r->cancel && !r->cancelled) {
+            r->cancelled = true;
+            r->cancel(r);
+        }
+    for (r = TAILQ_FIRST(&c->reqs); r; r = next) {
+        next = TAILQ_NEXT(r, link);
+        if (r->ready)
+            req_free(r);
+    }
+    c->kicking = was_kicking;
+}
+
+void conn_kick(conn *c)
+{
+    if (c->kicking) {
+        c->kick_again = true;
+        return;
+    }
+    c->kicking = true;
+    conn_hold(c);
+    do {
+        c->kick_again = false;
+        if (c->closing) {
+            reap_closed(c);
+            break;
+        }
+        parse_frames(c);
+        try_send(c);
+        if (c->draining && TAILQ_EMPTY(&c->reqs) && !c->send_busy && !c->poll_busy) {
+            conn_close(c, "broker stopping");
+            continue;
+        }
+        post_recv(c);
+    } while (c->kick_again);
+    c->kicking = false;
+    conn_release(c);
+}
+
+void req_ready(breq *r)
+{
+    r->ready = true;
+    conn_kick(r->c);
+}
+
+void conn_close(conn *c, const char *why)
+{
+    struct io_uring_sqe *sqe;
+
+    if (c->closing)
+        return;
+    c->closing = true;
+    sl_debug("net", "connection %llu from %s closed: %s", (unsigned long long)c->id, c->peer,
+             why);
+    /* Wake whatever is in flight on the socket; the CQEs then free it. */
+    shutdown(c->fd, SHUT_RDWR);
+    if (c->recv_busy) {
+        sqe = sl_ring_sqe(c->b->ring, &cancel_op);
+        io_uring_prep_cancel(sqe, &c->recv_op, 0);
+    }
+    if (c->poll_busy) {
+        sqe = sl_ring_sqe(c->b->ring, &cancel_op);
+        io_uring_prep_cancel(sqe, &c->poll_op, 0);
+    }
+    conn_hold(c);
+    reap_closed(c);
+    conn_release(c);
+}
+
+void conn_drain(conn *c)
+{
+    breq *r;
+
+    if (c->closing || c->draining)
+        return;
+    c->draining = true;
+    if (c->recv_busy) {
+        struct io_uring_sqe *sqe = sl_ring_sqe(c->b->ring, &cancel_op);
+
+        io_uring_prep_cancel(sqe, &c->recv_op, 0);
+    }
+    /* Parked fetches answer now with what they have. */
+    c->kicking = true;
+    TAILQ_FOREACH(r, &c->reqs, link)
+        if (!r->ready && r->cancel && !r->cancelled) {
+            r->cancelled = true;
+            r->cancel(r);
+        }
+    c->kicking = false;
+    conn_kick(c);
+}
+
+/* --- responses ----------------------------------------------------------- */
+
+void resp_begin(breq *r, kbuf_wr *w)
+{
+    kbuf_wr_init(w, 256);
+    kbuf_reserve(w, 4);
+    msg_resp_header_encode(w, r->hdr.api_key, r->hdr.api_version, r->hdr.correlation_id);
+}
+
+void resp_add_splice(breq *r, kbuf_wr *w, int fd, int64_t pos, int64_t len)
+{
+    resp_splice *s = reallocarray(r->splices, (size_t)r->nsplices + 1, sizeof *s);
+
+    if (!s) {
+        close(fd);
+        w->err = SL_E_NOMEM;
+        return;
+    }
+    r->splices = s;
+    s[r->nsplices++] = (resp_splice){ .at = w->len, .fd = fd, .pos = pos, .len = len };
+}
+
+void resp_finish(breq *r, kbuf_wr *w)
+{
+    int64_t external = 0;
+
+    for (int i = 0; i < r->nsplices; i++)
+        external += r->splices[i].len;
+    if (w->err) {
+        sl_warn_rl("net", "could not build a %s response for %s: %s",
+                   api_name(r->hdr.api_key) ? api_name(r->hdr.api_key) : "?", r->c->peer,
+                   sl_err_str(w->err));
+        kbuf_wr_free(w);
+        r->no_response = true;
+        req_ready(r);
+        conn_close(r->c, "response too large");
+        return;
+    }
+    kbuf_patch_i32(w, 0, (int32_t)((int64_t)w->len - 4 + external));
+    r->resp = kbuf_wr_take(w, &r->resp_len);
+    req_ready(r);
+}
+
+void req_finish_silent(breq *r)
+{
+    r->no_response = true;
+    req_ready(r);
+}
+
+void req_malformed(breq *r, sl_err err)
+{
+    const char *name = api_name(r->hdr.api_key);
+
+    sl_warn_rl("proto", "Protocol parse failure for %s v%d at %zu/%zu (field %s): %s from %s: "
+               "closing the connection",
+               name ? name : "?", r->hdr.api_version, kbuf_offset(&r->body), r->frame_len,
+               r->body.field ? r->body.field : "?", sl_err_str(err), r->c->peer);
+    r->no_response = true;
+    r->ready = true;
+    conn_close(r->c, "malformed request");
+}

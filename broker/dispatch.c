@@ -1,0 +1,82 @@
+/*
+ * dispatch.c - the one table behind dispatch and the ApiVersions answer.
+ *
+ * A range here promises every version inside it (PROTOCOL.md section 4):
+ * add a version only once its codec and handler are done and tested.
+ * docs/protocol.md is checked against this table by a unit test.
+ */
+#include "../base/log.h"
+#include "../protocol/msg.h"
+#include "broker.h"
+
+const api_entry api_table[] = {
+    { API_PRODUCE, 3, 7, handle_produce },
+    { API_FETCH, 4, 13, handle_fetch },
+    { API_LIST_OFFSETS, 1, 5, handle_list_offsets },
+    { API_METADATA, 0, 12, handle_metadata },
+    { API_API_VERSIONS, 0, 3, handle_api_versions },
+};
+const int api_table_len = sizeof api_table / sizeof api_table[0];
+
+const api_entry *api_find(int16_t key)
+{
+    for (int i = 0; i < api_table_len; i++)
+        if (api_table[i].key == key)
+            return &api_table[i];
+    return NULL;
+}
+
+/* Apache Kafka answers an ApiVersions request of a version it does not
+ * know with UNSUPPORTED_VERSION in a v0 body listing its ApiVersions
+ * range, so the client can retry lower (KIP-511). */
+static void api_versions_unsupported(breq *r, const api_entry *e)
+{
+    msg_apiversions_resp_key key = { API_API_VERSIONS, e->min, e->max };
+    msg_apiversions_resp resp = {
+        .error_code = SL_KE_UNSUPPORTED_VERSION,
+        .api_keys = &key,
+        .api_keys_count = 1,
+    };
+    kbuf_wr w;
+
+    kbuf_wr_init(&w, 64);
+    kbuf_reserve(&w, 4);
+    kbuf_put_i32(&w, r->hdr.correlation_id); /* response header v0 */
+    msg_apiversions_resp_encode(&w, 0, &resp);
+    resp_finish(r, &w);
+}
+
+void dispatch(breq *r)
+{
+    kbuf_rd rd;
+    const api_entry *e;
+    sl_err err;
+
+    kbuf_rd_init(&rd, r->frame, r->frame_len);
+    msg_req_header_peek(&rd, &r->hdr);
+    r->body = rd;
+    e = api_find(r->hdr.api_key);
+    if (r->hdr.api_key == API_API_VERSIONS &&
+        (r->hdr.api_version < e->min || r->hdr.api_version > e->max)) {
+        api_versions_unsupported(r, e);
+        return;
+    }
+    if (!e || r->hdr.api_version < e->min || r->hdr.api_version > e->max) {
+        const char *name = api_name(r->hdr.api_key);
+
+        /* As Apache Kafka does: clients only send what we advertised. */
+        sl_warn_rl("proto", "unsupported request %s (key %d) v%d from %s: closing the connection",
+                   name ? name : "unknown", r->hdr.api_key, r->hdr.api_version, r->c->peer);
+        r->no_response = true;
+        r->ready = true;
+        conn_close(r->c, "unsupported request");
+        return;
+    }
+    err = msg_req_header_finish(&rd, &r->hdr);
+    r->body = rd;
+    if (err) {
+        req_malformed(r, err);
+        return;
+    }
+    e->handler(r);
+}

@@ -1,0 +1,207 @@
+/*
+ * produce.c - Produce (key 0) v3-7.
+ *
+ * Every batch of a partition is validated (length, magic, CRC-32C, record
+ * count) before any is appended, so a partition's records are taken whole
+ * or not at all.  The batches are appended from the request's own frame
+ * buffer: the storage rewrites base offsets in place and writes them, so
+ * a batch is copied once between socket and page cache, and never
+ * decompressed.  acks=1 answers when the write completed, acks=-1 when an
+ * fdatasync covers it (group commit), acks=0 sends no response at all.
+ */
+#include "../../base/log.h"
+#include "../../protocol/msg.h"
+#include "../../protocol/records.h"
+#include "../broker.h"
+
+typedef struct produce_ctx {
+    msg_produce_req req;
+    msg_produce_resp resp;
+    int pending;
+} produce_ctx;
+
+typedef struct produce_part {
+    breq *r;
+    msg_produce_resp_partition *out;
+    plog *log;
+    bool first_done;
+} produce_part;
+
+static void produce_respond(breq *r)
+{
+    produce_ctx *ctx = r->hctx;
+    kbuf_wr w;
+
+    broker_data_arrived(r->c->b);
+    if (ctx->req.acks == 0) {
+        req_finish_silent(r);
+        return;
+    }
+    resp_begin(r, &w);
+    msg_produce_resp_encode(&w, r->hdr.api_version, &ctx->resp);
+    resp_finish(r, &w);
+}
+
+static void on_appended(void *ud, sl_err err, int64_t base_offset)
+{
+    produce_part *pp = ud;
+    breq *r = pp->r;
+    produce_ctx *ctx = r->hctx;
+
+    if (err) {
+        sl_warn_rl("produce", "append failed: %s", sl_err_str(err));
+        pp->out->error_code = SL_KE_KAFKA_STORAGE_ERROR;
+        pp->out->base_offset = -1;
+    } else if (!pp->first_done && !pp->out->error_code) {
+        pp->out->base_offset = base_offset;
+    }
+    pp->first_done = true;
+    pp->out->log_start_offset = plog_log_start(pp->log);
+    if (--ctx->pending == 0)
+        produce_respond(r);
+}
+
+/* Validate then append one partition's records; counts pending appends. */
+static void produce_partition(breq *r, cat_topic *t, const msg_produce_req_partition *in,
+                              msg_produce_resp_partition *out, bool durable)
+{
+    broker *b = r->c->b;
+    produce_ctx *ctx = r->hctx;
+    produce_part *pp;
+    plog *log = t ? cat_topic_log(t, in->index) : NULL;
+    const uint8_t *p = in->records.p;
+    size_t n = in->records.n;
+    int nbatches;
+    uint8_t *wp;
+
+    out->index = in->index;
+    out->base_offset = -1;
+    out->log_append_time_ms = -1;
+    out->log_start_offset = -1;
+    if (!log) {
+        out->error_code = SL_KE_UNKNOWN_TOPIC_OR_PARTITION;
+        return;
+    }
+    out->log_start_offset = plog_log_start(log);
+    if (in->records.null || n == 0) {
+        out->error_code = SL_KE_CORRUPT_MESSAGE;
+        return;
+    }
+    nbatches = rec_set_validate(p, n);
+    if (nbatches < 0) {
+        sl_warn_rl("produce", "rejected records for %s-%d from %s: %s", cat_topic_name(t),
+                   in->index, r->c->peer, sl_err_str((sl_err)nbatches));
+        out->error_code = nbatches == SL_KE_INVALID_RECORD ? SL_KE_INVALID_RECORD
+                                                            : SL_KE_CORRUPT_MESSAGE;
+        return;
+    }
+    /* message.max.bytes bounds each batch, as Kafka's max.message.bytes. */
+    for (size_t off = 0; off < n;) {
+        rec_batch h;
+
+        rec_batch_peek(p + off, n - off, &h);
+        if ((int64_t)rec_batch_size(&h) > b->cfg.message_max_bytes) {
+            out->error_code = SL_KE_MESSAGE_TOO_LARGE;
+            return;
+        }
+        off += rec_batch_size(&h);
+    }
+    if (plog_state(log)) {
+        out->error_code = SL_KE_KAFKA_STORAGE_ERROR;
+        return;
+    }
+    pp = sl_arena_alloc(&r->arena, sizeof *pp);
+    if (!pp) {
+        out->error_code = SL_KE_UNKNOWN_SERVER_ERROR;
+        return;
+    }
+    pp->r = r;
+    pp->out = out;
+    pp->log = log;
+    /* The records are borrowed from our own frame buffer, which this
+     * request owns until it is freed: write access is ours. */
+    wp = r->frame + (p - r->frame);
+    for (size_t off = 0; off < n;) {
+        rec_batch h;
+        sl_err err;
+
+        rec_batch_peek(wp + off, n - off, &h);
+        ctx->pending++;
+        err = plog_append(log, wp + off, rec_batch_size(&h), durable, on_appended, pp);
+        if (err) {
+            ctx->pending--;
+            out->error_code = SL_KE_KAFKA_STORAGE_ERROR;
+            return;
+        }
+        off += rec_batch_size(&h);
+    }
+}
+
+void handle_produce(breq *r)
+{
+    broker *b = r->c->b;
+    produce_ctx *ctx;
+    msg_produce_req *req;
+    sl_err err;
+    bool acks_ok;
+
+    ctx = sl_arena_alloc(&r->arena, sizeof *ctx);
+    if (!ctx) {
+        req_malformed(r, SL_E_NOMEM);
+        return;
+    }
+    req = &ctx->req;
+    r->hctx = ctx;
+    err = msg_produce_req_decode(&r->body, r->hdr.api_version, &r->arena, req);
+    if (err) {
+        req_malformed(r, err);
+        return;
+    }
+    acks_ok = req->acks == 0 || req->acks == 1 || req->acks == -1;
+    ctx->resp.responses_count = req->topic_data_count;
+    ctx->resp.responses =
+        sl_arena_calloc(&r->arena, (size_t)req->topic_data_count, sizeof *ctx->resp.responses);
+    if (req->topic_data_count && !ctx->resp.responses) {
+        req_malformed(r, SL_E_NOMEM);
+        return;
+    }
+    /* Every response array first: once an append is issued, the request
+     * may no longer fail as a whole. */
+    for (int32_t i = 0; i < req->topic_data_count; i++) {
+        const msg_produce_req_topic *tin = &req->topic_data[i];
+        msg_produce_resp_topic *tout = &ctx->resp.responses[i];
+
+        tout->name = tin->name;
+        tout->partition_responses_count = tin->partition_data_count;
+        tout->partition_responses = sl_arena_calloc(&r->arena, (size_t)tin->partition_data_count,
+                                                    sizeof *tout->partition_responses);
+        if (tin->partition_data_count && !tout->partition_responses) {
+            req_malformed(r, SL_E_NOMEM);
+            return;
+        }
+    }
+    /* Hold one pending count so that synchronous completions cannot
+     * answer before every partition has been looked at. */
+    ctx->pending = 1;
+    for (int32_t i = 0; i < req->topic_data_count; i++) {
+        const msg_produce_req_topic *tin = &req->topic_data[i];
+        msg_produce_resp_topic *tout = &ctx->resp.responses[i];
+        cat_topic *t = catalog_find(b->cat, tin->name);
+
+        for (int32_t j = 0; j < tin->partition_data_count; j++) {
+            msg_produce_resp_partition *pout = &tout->partition_responses[j];
+
+            if (!acks_ok) {
+                pout->index = tin->partition_data[j].index;
+                pout->error_code = SL_KE_INVALID_REQUIRED_ACKS;
+                pout->base_offset = -1;
+                pout->log_append_time_ms = -1;
+                pout->log_start_offset = -1;
+                continue;
+            }
+            produce_partition(r, t, &tin->partition_data[j], pout, req->acks == -1);
+        }
+    }
+    if (--ctx->pending == 0)
+        produce_respond(r);
+}

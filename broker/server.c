@@ -1,0 +1,307 @@
+/*
+ * server.c - the broker's life: open storage, listen, run the loop, stop.
+ *
+ * One loop turn (Redis' beforeSleep order):
+ *   1. run expired timers (fetch waits)
+ *   2. look again at parked fetches if any log's high watermark moved
+ *   3. group commit: one datasync per log with acks=all appends waiting
+ *   4. submit everything and sleep in io_uring until a completion or the
+ *      next timer; dispatch all completions
+ * Stopping (SIGTERM/SIGINT): stop accepting, let connections finish what
+ * they have, wait for every storage write and flush, close logs cleanly.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../base/log.h"
+#include "broker.h"
+#include "version.h"
+
+#define CONTAINER_OF(p, type, field) ((type *)((char *)(p) - offsetof(type, field)))
+#define RING_ENTRIES 4096
+#define STOP_GRACE_MS 10000
+
+static sl_op cancel_op = { NULL };
+
+static void post_accept(broker *b);
+static sl_timer accept_retry_timer;
+static broker *accept_retry_broker;
+
+static void accept_retry(sl_timer *t)
+{
+    (void)t;
+    post_accept(accept_retry_broker);
+}
+
+static void on_accept(sl_op *op, int res, uint32_t flags)
+{
+    broker *b = CONTAINER_OF(op, broker, accept_op);
+
+    (void)flags;
+    b->accept_busy = false;
+    if (res >= 0) {
+        if (b->stopping) {
+            close(res);
+            return;
+        }
+        if (b->nconns >= b->cfg.max_connections) {
+            sl_warn_rl("net", "max.connections (%lld) reached: refusing a connection",
+                       (long long)b->cfg.max_connections);
+            close(res);
+        } else {
+            conn_accepted(b, res, (struct sockaddr *)&b->accept_addr, b->accept_addrlen);
+        }
+        post_accept(b);
+        return;
+    }
+    if (b->stopping || res == -ECANCELED)
+        return;
+    sl_warn_rl("net", "accept: %s", strerror(-res));
+    /* EMFILE and friends: back off instead of spinning. */
+    accept_retry_broker = b;
+    timer_arm(b, &accept_retry_timer, 100, accept_retry);
+}
+
+static void post_accept(broker *b)
+{
+    struct io_uring_sqe *sqe;
+
+    if (b->accept_busy || b->stopping)
+        return;
+    b->accept_addrlen = sizeof b->accept_addr;
+    sqe = sl_ring_sqe(b->ring, &b->accept_op);
+    io_uring_prep_accept(sqe, b->listen_fd, (struct sockaddr *)&b->accept_addr,
+                         &b->accept_addrlen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    b->accept_busy = true;
+}
+
+static void post_signal_read(broker *b);
+
+static void on_signal(sl_op *op, int res, uint32_t flags)
+{
+    broker *b = CONTAINER_OF(op, broker, signal_op);
+    struct signalfd_siginfo *si = (struct signalfd_siginfo *)b->siginfo;
+
+    (void)flags;
+    b->signal_busy = false;
+    if (res == (int)sizeof *si) {
+        sl_info("broker", "received %s: stopping", strsignal((int)si->ssi_signo));
+        broker_stop(b);
+    }
+    if (!b->stopping)
+        post_signal_read(b);
+}
+
+static void post_signal_read(broker *b)
+{
+    struct io_uring_sqe *sqe = sl_ring_sqe(b->ring, &b->signal_op);
+
+    io_uring_prep_read(sqe, b->signal_fd, b->siginfo, sizeof(struct signalfd_siginfo), 0);
+    b->signal_busy = true;
+}
+
+static int mkdir_p(const char *path)
+{
+    char tmp[CONFIG_PATH_MAX];
+    size_t n = strlen(path);
+
+    if (n >= sizeof tmp)
+        return -ENAMETOOLONG;
+    memcpy(tmp, path, n + 1);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = 0;
+        if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+            return -errno;
+        *p = '/';
+    }
+    if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+        return -errno;
+    return 0;
+}
+
+static sl_err open_listener(broker *b, char *errstr, size_t errstr_size)
+{
+    struct addrinfo hints = { 0 }, *ai = NULL, *p;
+    char port[16];
+    int one = 1, rc;
+    struct sockaddr_storage ss;
+    socklen_t sslen = sizeof ss;
+
+    snprintf(port, sizeof port, "%d", b->cfg.listen_port);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE;
+    rc = getaddrinfo(b->cfg.listen_host[0] ? b->cfg.listen_host : NULL, port, &hints, &ai);
+    if (rc) {
+        snprintf(errstr, errstr_size, "listeners: cannot resolve '%s': %s", b->cfg.listen_host,
+                 gai_strerror(rc));
+        return SL_E_INVAL;
+    }
+    b->listen_fd = -1;
+    for (p = ai; p; p = p->ai_next) {
+        int fd = socket(p->ai_family, p->ai_socktype | SOCK_CLOEXEC, p->ai_protocol);
+
+        if (fd < 0)
+            continue;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (bind(fd, p->ai_addr, p->ai_addrlen) == 0 && listen(fd, 1024) == 0) {
+            b->listen_fd = fd;
+            break;
+        }
+        rc = errno;
+        close(fd);
+    }
+    freeaddrinfo(ai);
+    if (b->listen_fd < 0) {
+        snprintf(errstr, errstr_size, "cannot listen on %s: %s", b->cfg.listeners,
+                 strerror(rc ? rc : EADDRNOTAVAIL));
+        return SL_E_IO;
+    }
+    getsockname(b->listen_fd, (struct sockaddr *)&ss, &sslen);
+    b->bound_port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                                   : ((struct sockaddr_in *)&ss)->sin_port);
+    b->advertised_port = b->cfg.advertised_port ? b->cfg.advertised_port : b->bound_port;
+    return SL_OK;
+}
+
+sl_err broker_start(broker *b, const broker_config *cfg, char *errstr, size_t errstr_size)
+{
+    plog_config pcfg;
+    sigset_t mask;
+    sl_err err;
+    int rc;
+
+    memset(b, 0, sizeof *b);
+    b->cfg = *cfg;
+    b->listen_fd = b->signal_fd = -1;
+    b->node_id = (int32_t)cfg->broker_id;
+    LIST_INIT(&b->conns);
+    RB_INIT(&b->timers);
+    TAILQ_INIT(&b->parked);
+    b->accept_op.done = on_accept;
+    b->signal_op.done = on_signal;
+    signal(SIGPIPE, SIG_IGN);
+
+    rc = mkdir_p(cfg->log_dirs);
+    if (rc < 0) {
+        snprintf(errstr, errstr_size, "log.dirs %s: %s", cfg->log_dirs, strerror(-rc));
+        return SL_E_IO;
+    }
+    err = storage_meta_load(cfg->log_dirs, b->node_id, b->cluster_id, errstr, errstr_size);
+    if (err)
+        return err;
+    err = sl_ring_new(&b->ring, RING_ENTRIES, errstr, errstr_size);
+    if (err)
+        return err;
+    b->io = sl_io_uring_new(b->ring);
+    if (!b->io || plog_env_new(&b->env, b->io) != SL_OK) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return SL_E_NOMEM;
+    }
+    plog_config_default(&pcfg);
+    pcfg.segment_bytes = cfg->log_segment_bytes;
+    pcfg.index_interval_bytes = (int32_t)cfg->index_interval_bytes;
+    pcfg.index_max_bytes = (int32_t)cfg->index_max_bytes;
+    err = catalog_open(&b->cat, b->env, cfg->log_dirs, &pcfg, errstr, errstr_size);
+    if (err)
+        return err;
+    err = open_listener(b, errstr, errstr_size);
+    if (err)
+        return err;
+
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGTERM);
+    sigprocmask(SIG_BLOCK, &mask, NULL);
+    b->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC);
+    if (b->signal_fd < 0) {
+        snprintf(errstr, errstr_size, "signalfd: %s", strerror(errno));
+        return SL_E_IO;
+    }
+    post_signal_read(b);
+    post_accept(b);
+    sl_info("broker", "sluiced %s: node %d, cluster %s, data in %s, %zu topics", sluice_version,
+            b->node_id, b->cluster_id, cfg->log_dirs, catalog_count(b->cat));
+    /* Tests that ask for port 0 read the address from this line. */
+    sl_info("broker", "listening on %s:%d (advertised as %s:%d)",
+            cfg->listen_host[0] ? cfg->listen_host : "0.0.0.0", b->bound_port,
+            cfg->advertised_host, b->advertised_port);
+    return SL_OK;
+}
+
+void broker_stop(broker *b)
+{
+    conn *c, *next;
+
+    if (b->stopping)
+        return;
+    b->stopping = true;
+    b->stop_deadline_ms = sl_now_ms() + STOP_GRACE_MS;
+    if (b->accept_busy) {
+        struct io_uring_sqe *sqe = sl_ring_sqe(b->ring, &cancel_op);
+
+        io_uring_prep_cancel(sqe, &b->accept_op, 0);
+    }
+    timer_cancel(b, &accept_retry_timer);
+    for (c = LIST_FIRST(&b->conns); c; c = next) {
+        next = LIST_NEXT(c, link);
+        conn_drain(c);
+    }
+}
+
+int broker_run(broker *b)
+{
+    for (;;) {
+        int wait = timer_run(b);
+
+        if (b->data_arrived) {
+            b->data_arrived = false;
+            fetch_wake_parked(b);
+        }
+        plog_env_flush(b->env);
+        if (b->stopping) {
+            if (b->nconns == 0 && plog_env_pending(b->env) == 0)
+                break;
+            if (sl_now_ms() > b->stop_deadline_ms) {
+                conn *c, *next;
+
+                sl_warn("broker", "stop: %d connections still busy after %d ms; closing them",
+                        b->nconns, STOP_GRACE_MS);
+                for (c = LIST_FIRST(&b->conns); c; c = next) {
+                    next = LIST_NEXT(c, link);
+                    conn_close(c, "broker stopping");
+                }
+                b->stop_deadline_ms = INT64_MAX;
+            }
+            if (wait < 0 || wait > 100)
+                wait = 100;
+        }
+        sl_ring_run(b->ring, wait);
+    }
+    sl_info("broker", "all writes finished; closing logs");
+    return 0;
+}
+
+void broker_free(broker *b)
+{
+    catalog_close(b->cat);
+    b->cat = NULL;
+    plog_env_free(b->env);
+    b->env = NULL;
+    if (b->listen_fd >= 0)
+        close(b->listen_fd);
+    if (b->signal_fd >= 0)
+        close(b->signal_fd);
+    sl_io_free(b->io);
+    sl_ring_free(b->ring);
+    b->ring = NULL;
+}
