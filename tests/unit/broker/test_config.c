@@ -1,0 +1,122 @@
+/* test_config.c - Kafka-named settings: parsing, validation, errors. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "broker/config.h"
+
+Test(config, defaults)
+{
+    broker_config c;
+    char err[256];
+
+    config_defaults(&c);
+    cr_assert_eq(config_finish(&c, err, sizeof err), SL_OK, "%s", err);
+    cr_assert_str_eq(c.listen_host, "127.0.0.1");
+    cr_assert_eq(c.listen_port, 9092);
+    cr_assert_eq(c.num_partitions, 1);
+    cr_assert(c.auto_create_topics);
+    cr_assert_eq(c.socket_request_max_bytes, 104857600);
+    cr_assert_eq(c.log_segment_bytes, 1073741824);
+}
+
+Test(config, set_and_alias)
+{
+    broker_config c;
+    char err[256];
+
+    config_defaults(&c);
+    cr_assert_eq(config_set(&c, "num.partitions", "6", err, sizeof err), SL_OK);
+    cr_assert_eq(c.num_partitions, 6);
+    cr_assert_eq(config_set(&c, "node.id", "7", err, sizeof err), SL_OK);
+    cr_assert_eq(c.broker_id, 7);
+    cr_assert_eq(config_set(&c, "log.dir", "/x/y", err, sizeof err), SL_OK);
+    cr_assert_str_eq(c.log_dirs, "/x/y");
+    cr_assert_eq(config_set(&c, "auto.create.topics.enable", "FALSE", err, sizeof err), SL_OK);
+    cr_assert(!c.auto_create_topics);
+}
+
+Test(config, errors_name_the_key)
+{
+    broker_config c;
+    char err[256];
+
+    config_defaults(&c);
+    cr_assert_eq(config_set(&c, "no.such.key", "1", err, sizeof err), SL_E_NOTFOUND);
+    cr_assert(strstr(err, "no.such.key"), "%s", err);
+    cr_assert_eq(config_set(&c, "num.partitions", "abc", err, sizeof err), SL_E_INVAL);
+    cr_assert(strstr(err, "num.partitions"), "%s", err);
+    cr_assert_eq(config_set(&c, "num.partitions", "0", err, sizeof err), SL_E_INVAL);
+    cr_assert_eq(config_set(&c, "num.partitions", "12x", err, sizeof err), SL_E_INVAL);
+    cr_assert_eq(config_set(&c, "auto.create.topics.enable", "yes", err, sizeof err),
+                 SL_E_INVAL);
+    cr_assert(strstr(err, "auto.create.topics.enable"), "%s", err);
+}
+
+Test(config, listeners)
+{
+    broker_config c;
+    char err[256];
+
+    config_defaults(&c);
+    config_set(&c, "listeners", "PLAINTEXT://[::1]:0", err, sizeof err);
+    cr_assert_eq(config_finish(&c, err, sizeof err), SL_OK, "%s", err);
+    cr_assert_str_eq(c.listen_host, "::1");
+    cr_assert_eq(c.listen_port, 0);
+
+    config_set(&c, "listeners", "SSL://h:1", err, sizeof err);
+    cr_assert_eq(config_finish(&c, err, sizeof err), SL_E_INVAL);
+    cr_assert(strstr(err, "listeners"), "%s", err);
+    config_set(&c, "listeners", "PLAINTEXT://h:70000", err, sizeof err);
+    cr_assert_eq(config_finish(&c, err, sizeof err), SL_E_INVAL);
+    config_set(&c, "listeners", "PLAINTEXT://h", err, sizeof err);
+    cr_assert_eq(config_finish(&c, err, sizeof err), SL_E_INVAL);
+
+    config_set(&c, "listeners", "PLAINTEXT://0.0.0.0:9093", err, sizeof err);
+    config_set(&c, "advertised.listeners", "PLAINTEXT://kafka.example:19093", err, sizeof err);
+    cr_assert_eq(config_finish(&c, err, sizeof err), SL_OK, "%s", err);
+    cr_assert_str_eq(c.advertised_host, "kafka.example");
+    cr_assert_eq(c.advertised_port, 19093);
+}
+
+Test(config, properties_file)
+{
+    char path[] = "/tmp/sluice-config-XXXXXX";
+    int fd = mkstemp(path);
+    FILE *f = fdopen(fd, "w");
+    broker_config c;
+    char err[256];
+
+    fputs("# a comment\n! another\n\nnum.partitions=4\nlog.dirs : /data/x\n"
+          "broker.id 3\nlisteners=PLAINTEXT://127.0.0.1:\\\n  9999\n",
+          f);
+    fclose(f);
+    config_defaults(&c);
+    cr_assert_eq(config_load_file(&c, path, err, sizeof err), SL_OK, "%s", err);
+    cr_assert_eq(c.num_partitions, 4);
+    cr_assert_str_eq(c.log_dirs, "/data/x");
+    cr_assert_eq(c.broker_id, 3);
+    cr_assert_eq(config_finish(&c, err, sizeof err), SL_OK, "%s", err);
+    cr_assert_eq(c.listen_port, 9999);
+
+    f = fopen(path, "w");
+    fputs("num.partitions=2\nbogus.key=1\n", f);
+    fclose(f);
+    cr_assert_eq(config_load_file(&c, path, err, sizeof err), SL_E_NOTFOUND);
+    cr_assert(strstr(err, ":2:") && strstr(err, "bogus.key"), "%s", err);
+    unlink(path);
+    cr_assert_eq(config_load_file(&c, path, err, sizeof err), SL_E_NOTFOUND);
+}
+
+Test(config, message_max_vs_request_max)
+{
+    broker_config c;
+    char err[256];
+
+    config_defaults(&c);
+    config_set(&c, "socket.request.max.bytes", "1000", err, sizeof err);
+    cr_assert_eq(config_finish(&c, err, sizeof err), SL_E_INVAL);
+    cr_assert(strstr(err, "message.max.bytes"), "%s", err);
+}
