@@ -66,13 +66,23 @@ sl_err rec_batch_validate(const uint8_t *p, size_t n, rec_batch *out);
 /* Walk a records blob (a Produce partition's records) of whole batches:
  * returns the number of batches, or a negative sl_err as above (a partial
  * trailing batch is SL_KE_CORRUPT_MESSAGE here: a producer sends whole
- * batches).  Validates every batch. */
+ * batches).  Validates every batch.
+ * The errors are positive Kafka codes, so the negative return is the code
+ * negated (-SL_KE_CORRUPT_MESSAGE, -SL_KE_INVALID_RECORD): else
+ * CORRUPT_MESSAGE (2) would read as two batches.  rec_set_check says the
+ * same without the sign trick. */
 int rec_set_validate(const uint8_t *p, size_t n);
+/* As rec_set_validate: SL_OK and *nbatches > 0, or SL_KE_CORRUPT_MESSAGE
+ * (no batch, a partial one, bad CRC or framing) or SL_KE_INVALID_RECORD
+ * (*nbatches = 0). */
+sl_err rec_set_check(const uint8_t *p, size_t n, int32_t *nbatches);
 
 /* In-place rewrites; neither changes the CRC. */
 void rec_batch_set_base_offset(uint8_t *p, int64_t base_offset);
 void rec_batch_set_leader_epoch(uint8_t *p, int32_t epoch);
-/* LogAppendTime: set the attribute bit and maxTimestamp, recompute the CRC. */
+/* LogAppendTime: set the attribute bit and maxTimestamp, recompute the CRC
+ * (over the batch's own length; len only bounds it).  No-op unless
+ * rec_batch_peek(p, len) is SL_OK. */
 void rec_batch_set_log_append_time(uint8_t *p, size_t len, int64_t ts);
 
 /* --- records inside an uncompressed batch (client side, tests) -------- */
@@ -98,9 +108,12 @@ typedef struct rec_iter {
 } rec_iter;
 
 /* Iterate the records of one uncompressed batch (SL_KE_UNSUPPORTED_COMPRESSION_TYPE
- * if compressed: decompression is the client's job). */
+ * if compressed: decompression is the client's job).  Also checks the CRC
+ * (SL_KE_CORRUPT_MESSAGE); rec_batch_peek's errors come back unchanged. */
 sl_err rec_iter_init(rec_iter *it, const uint8_t *batch, size_t len);
-/* true and *out filled, or false at the end or on error (it->err). */
+/* true and *out filled, or false at the end or on error (it->err:
+ * SL_E_MALFORMED when a record's length prefix does not match its fields or
+ * the batch holds more or fewer than recordCount records). */
 bool rec_iter_next(rec_iter *it, rec_record *out);
 /* Iterate the headers region of a record. */
 bool rec_header_next(sl_bytes *region, rec_header *out, sl_err *err);

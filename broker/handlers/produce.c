@@ -71,7 +71,8 @@ static void produce_partition(breq *r, cat_topic *t, const msg_produce_req_parti
     plog *log = t ? cat_topic_log(t, in->index) : NULL;
     const uint8_t *p = in->records.p;
     size_t n = in->records.n;
-    int nbatches;
+    int32_t nbatches;
+    sl_err err;
     uint8_t *wp;
 
     out->index = in->index;
@@ -87,12 +88,11 @@ static void produce_partition(breq *r, cat_topic *t, const msg_produce_req_parti
         out->error_code = SL_KE_CORRUPT_MESSAGE;
         return;
     }
-    nbatches = rec_set_validate(p, n);
-    if (nbatches < 0) {
+    err = rec_set_check(p, n, &nbatches);
+    if (err) {
         sl_warn_rl("produce", "rejected records for %s-%d from %s: %s", cat_topic_name(t),
-                   in->index, r->c->peer, sl_err_str((sl_err)nbatches));
-        out->error_code = nbatches == SL_KE_INVALID_RECORD ? SL_KE_INVALID_RECORD
-                                                            : SL_KE_CORRUPT_MESSAGE;
+                   in->index, r->c->peer, sl_err_str(err));
+        out->error_code = (int16_t)err;
         return;
     }
     /* message.max.bytes bounds each batch, as Kafka's max.message.bytes. */
@@ -123,7 +123,6 @@ static void produce_partition(breq *r, cat_topic *t, const msg_produce_req_parti
     wp = r->frame + (p - r->frame);
     for (size_t off = 0; off < n;) {
         rec_batch h;
-        sl_err err;
 
         rec_batch_peek(wp + off, n - off, &h);
         ctx->pending++;
