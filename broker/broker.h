@@ -171,7 +171,7 @@ struct broker {
     int signal_fd;
     sl_op signal_op;
     bool signal_busy;
-    uint8_t siginfo[128];
+    _Alignas(16) uint8_t siginfo[128]; /* a struct signalfd_siginfo */
 
     struct conn_list conns;
     int nconns;
