@@ -30,7 +30,11 @@ typedef struct kbuf_rd {
 
 static inline void kbuf_rd_init(kbuf_rd *r, const void *p, size_t n)
 {
-    r->start = r->p = (const uint8_t *)p;
+    static const uint8_t empty[1];
+
+    /* NULL + 0 is undefined behaviour: an empty reader points at a byte. */
+    r->start = r->p = p ? (const uint8_t *)p : empty;
+    n = p ? n : 0;
     r->end = r->p + n;
     r->err = SL_OK;
     r->field = NULL;
