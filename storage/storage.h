@@ -41,15 +41,20 @@ typedef struct plog plog;
 sl_err plog_env_new(plog_env **out, sl_io *io);
 void plog_env_free(plog_env *env);
 sl_io *plog_env_io(plog_env *env);
-/* Group commit: one datasync per log whose durable appends wait on
- * completed, unsynced writes.  Call once per loop turn, before sleeping.
- * Returns how many were issued. */
+/* Group commit: one sync round per log whose durable appends wait on
+ * completed, unsynced writes, or that rolled a segment whose writes have
+ * completed (so the recovery point moves).  A round is one datasync, or
+ * one per segment when it spans a roll.  Call once per loop turn, before
+ * sleeping.  Returns how many logs got a round. */
 int plog_env_flush(plog_env *env);
-/* Appends or flushes in flight over all logs of the env. */
+/* Appends whose callback has not run yet (acks=all ones waiting for a
+ * flush included) plus syncs in flight, over all logs of the env. */
 unsigned plog_env_pending(plog_env *env);
 
 /* Open (creating if needed) the partition directory `dir`.  Scans the
- * last segment batch by batch and cuts a torn or corrupt tail. */
+ * segments from the recovery point (the last one after a clean close)
+ * batch by batch and cuts a torn or corrupt tail; the scanned part is
+ * then synced. */
 sl_err plog_open(plog **out, plog_env *env, const char *dir, const plog_config *cfg,
                  char *errstr, size_t errstr_size);
 /* Clean close: waits for nothing (the caller drains writes first with
@@ -95,10 +100,11 @@ typedef struct plog_slice {
  */
 sl_err plog_read(plog *l, int64_t offset, int64_t max_bytes, plog_slice *out);
 
-/* First offset whose batch max timestamp is >= ts and its batch's max
- * timestamp, or -1 if none (the time index answer, batch granularity:
- * the offset returned is the first record of that batch whose timestamp
- * is >= ts when the batch is uncompressed, else the batch's base offset). */
+/* ListOffsets by time: in the first batch whose max timestamp is >= ts,
+ * the first record whose timestamp is >= ts and that timestamp (Kafka's
+ * answer) when the batch is uncompressed and CreateTime; else the batch's
+ * base offset and max timestamp (the broker never decompresses).  Offset
+ * and timestamp -1 if no batch qualifies.  Reads batch headers. */
 sl_err plog_offset_for_time(plog *l, int64_t ts, int64_t *offset, int64_t *timestamp);
 
 /* --- catalog: topics of a data directory -------------------------------- */

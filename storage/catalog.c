@@ -1,0 +1,432 @@
+/*
+ * catalog.c - the topics of a data directory, Kafka's layout.
+ *
+ * A topic is the set of directories <data_dir>/<topic>-<n>, n = 0..count-1
+ * (no gaps: a gap is reported, not guessed at).  Each partition directory
+ * holds its segments and partition.metadata ("version: 0\ntopic_id:
+ * <22 chars>\n"), so the topic id survives a restart and every partition
+ * of a topic carries the same id.  The catalog keeps its topics sorted by
+ * name: catalog_at is name order, catalog_find is a binary search.
+ */
+#include "storage_int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../base/log.h"
+
+#define PART_META_FILE "partition.metadata"
+/* Far above any real topic; bounds what one CreateTopics can allocate. */
+#define CAT_PARTITIONS_MAX 100000
+
+struct cat_topic {
+    char *name;
+    uint8_t id[16];
+    int32_t nparts;
+    plog **logs;
+};
+
+struct catalog {
+    plog_env *env;
+    char *dir;
+    plog_config cfg;
+    cat_topic **topics; /* sorted by name */
+    size_t n, cap;
+};
+
+bool catalog_valid_name(sl_bytes name)
+{
+    if (name.null || name.n == 0 || name.n > CAT_TOPIC_NAME_MAX)
+        return false;
+    if (sl_bytes_eq_str(name, ".") || sl_bytes_eq_str(name, ".."))
+        return false;
+    for (size_t i = 0; i < name.n; i++) {
+        uint8_t c = name.p[i];
+
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+static int name_cmp(sl_bytes a, const char *b)
+{
+    size_t bn = strlen(b), n = a.n < bn ? a.n : bn;
+    int c = n ? memcmp(a.p, b, n) : 0;
+
+    return c ? c : (a.n > bn) - (a.n < bn);
+}
+
+/* Index of the first topic whose name is >= name. */
+static size_t lower_bound(const catalog *c, sl_bytes name)
+{
+    size_t lo = 0, hi = c->n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (name_cmp(name, c->topics[mid]->name) > 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+cat_topic *catalog_find(catalog *c, sl_bytes name)
+{
+    size_t i;
+
+    if (name.null)
+        return NULL;
+    i = lower_bound(c, name);
+    return i < c->n && name_cmp(name, c->topics[i]->name) == 0 ? c->topics[i] : NULL;
+}
+
+cat_topic *catalog_find_id(catalog *c, const uint8_t id[16])
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (memcmp(c->topics[i]->id, id, 16) == 0)
+            return c->topics[i];
+    return NULL;
+}
+
+size_t catalog_count(const catalog *c) { return c->n; }
+cat_topic *catalog_at(catalog *c, size_t i) { return i < c->n ? c->topics[i] : NULL; }
+const char *cat_topic_name(const cat_topic *t) { return t->name; }
+const uint8_t *cat_topic_id(const cat_topic *t) { return t->id; }
+int32_t cat_topic_partitions(const cat_topic *t) { return t->nparts; }
+
+plog *cat_topic_log(cat_topic *t, int32_t partition)
+{
+    return partition >= 0 && partition < t->nparts ? t->logs[partition] : NULL;
+}
+
+static void topic_free(cat_topic *t)
+{
+    if (!t)
+        return;
+    if (t->logs)
+        for (int32_t i = 0; i < t->nparts; i++)
+            plog_close(t->logs[i]);
+    free(t->logs);
+    free(t->name);
+    free(t);
+}
+
+static sl_err insert_topic(catalog *c, cat_topic *t)
+{
+    size_t i = lower_bound(c, sl_bytes_str(t->name));
+
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 16;
+        cat_topic **v = realloc(c->topics, cap * sizeof *v);
+
+        if (!v)
+            return SL_E_NOMEM;
+        c->topics = v;
+        c->cap = cap;
+    }
+    memmove(c->topics + i + 1, c->topics + i, (c->n - i) * sizeof *c->topics);
+    c->topics[i] = t;
+    c->n++;
+    return SL_OK;
+}
+
+static bool part_dir(const catalog *c, const char *topic, int32_t p, char *out, size_t n)
+{
+    return snprintf(out, n, "%s/%s-%d", c->dir, topic, (int)p) < (int)n;
+}
+
+/* partition.metadata: SL_OK and the id, SL_E_NOTFOUND, or SL_E_MALFORMED. */
+static sl_err read_part_meta(sl_io *io, const char *pdir, uint8_t id[16])
+{
+    char path[PATH_MAX], text[256], *v, *nl;
+    int64_t n;
+
+    if (snprintf(path, sizeof path, "%s/%s", pdir, PART_META_FILE) >= (int)sizeof path)
+        return SL_E_RANGE;
+    n = sl_io_read_file(io, path, text, sizeof text);
+    if (n < 0)
+        return n == SL_E_NOTFOUND ? SL_E_NOTFOUND : SL_E_MALFORMED;
+    if (strncmp(text, "version: 0\n", 11) != 0 || !(v = strstr(text, "topic_id: ")))
+        return SL_E_MALFORMED;
+    v += strlen("topic_id: ");
+    nl = strchr(v, '\n');
+    if (!storage_id_decode(v, nl ? (size_t)(nl - v) : strlen(v), id))
+        return SL_E_MALFORMED;
+    return SL_OK;
+}
+
+static sl_err write_part_meta(sl_io *io, const char *pdir, const uint8_t id[16])
+{
+    char text[64], b64[23];
+    int n;
+
+    storage_id_encode(id, b64);
+    n = snprintf(text, sizeof text, "version: 0\ntopic_id: %s\n", b64);
+    return sl_io_write_file(io, pdir, PART_META_FILE, text, (size_t)n);
+}
+
+/* "<topic>-<n>": false if the name is not a partition directory. */
+static bool parse_dir_name(const char *name, char *topic, int32_t *part)
+{
+    const char *dash = strrchr(name, '-');
+    size_t tn;
+    long v = 0;
+
+    if (!dash || dash == name || !dash[1] || (dash[1] == '0' && dash[2]) || strlen(dash + 1) > 10)
+        return false;
+    for (const char *p = dash + 1; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return false;
+        v = v * 10 + (*p - '0');
+    }
+    tn = (size_t)(dash - name);
+    if (v > INT32_MAX || !catalog_valid_name(sl_bytes_make(name, tn)))
+        return false;
+    memcpy(topic, name, tn);
+    topic[tn] = '\0';
+    *part = (int32_t)v;
+    return true;
+}
+
+typedef struct found_dir {
+    char topic[CAT_TOPIC_NAME_MAX + 1];
+    int32_t part;
+} found_dir;
+
+static int found_cmp(const void *a, const void *b)
+{
+    const found_dir *x = a, *y = b;
+    int c = strcmp(x->topic, y->topic);
+
+    return c ? c : (x->part > y->part) - (x->part < y->part);
+}
+
+/* Open the topic found as dirs [0, n) (sorted, one name). */
+static sl_err open_topic(catalog *c, const found_dir *dirs, size_t n, char *errstr,
+                         size_t errstr_size)
+{
+    sl_io *io = plog_env_io(c->env);
+    cat_topic *t = calloc(1, sizeof *t);
+    char pdir[PATH_MAX];
+    bool have_id = false;
+    sl_err e = SL_OK;
+
+    if (!t || !(t->name = strdup(dirs[0].topic)) || !(t->logs = calloc(n, sizeof *t->logs))) {
+        topic_free(t);
+        snprintf(errstr, errstr_size, "out of memory");
+        return SL_E_NOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (dirs[i].part != (int32_t)i) {
+            snprintf(errstr, errstr_size, "%s/%s: partition %zu missing (found %d)", c->dir,
+                     t->name, i, (int)dirs[i].part);
+            topic_free(t);
+            return SL_E_MALFORMED;
+        }
+    }
+    /* Every partition must agree on the id; one without the file (a crash
+     * while creating, or a directory from elsewhere) gets the topic's. */
+    for (size_t i = 0; i < n && e == SL_OK; i++) {
+        uint8_t id[16];
+
+        part_dir(c, t->name, (int32_t)i, pdir, sizeof pdir);
+        e = read_part_meta(io, pdir, id);
+        if (e == SL_E_NOTFOUND) {
+            e = SL_OK;
+        } else if (e == SL_OK && !have_id) {
+            memcpy(t->id, id, 16);
+            have_id = true;
+        } else if (e == SL_OK && memcmp(t->id, id, 16) != 0) {
+            snprintf(errstr, errstr_size, "%s: topic id differs from partition 0's", pdir);
+            e = SL_E_MALFORMED;
+        } else if (e != SL_OK) {
+            snprintf(errstr, errstr_size, "%s/%s: unreadable", pdir, PART_META_FILE);
+        }
+    }
+    if (e == SL_OK && !have_id)
+        e = storage_random_id(t->id);
+    for (size_t i = 0; i < n && e == SL_OK; i++) {
+        uint8_t id[16];
+
+        part_dir(c, t->name, (int32_t)i, pdir, sizeof pdir);
+        if (read_part_meta(io, pdir, id) == SL_E_NOTFOUND) {
+            sl_warn("storage", "%s: no %s, writing the topic's id", pdir, PART_META_FILE);
+            e = write_part_meta(io, pdir, t->id);
+            if (e != SL_OK)
+                snprintf(errstr, errstr_size, "%s/%s: %s", pdir, PART_META_FILE, sl_err_str(e));
+        }
+    }
+    t->nparts = (int32_t)n;
+    for (size_t i = 0; i < n && e == SL_OK; i++) {
+        part_dir(c, t->name, (int32_t)i, pdir, sizeof pdir);
+        e = plog_open(&t->logs[i], c->env, pdir, &c->cfg, errstr, errstr_size);
+    }
+    if (e == SL_OK)
+        e = insert_topic(c, t);
+    if (e != SL_OK)
+        topic_free(t);
+    return e;
+}
+
+sl_err catalog_open(catalog **out, plog_env *env, const char *data_dir, const plog_config *cfg,
+                    char *errstr, size_t errstr_size)
+{
+    catalog *c = calloc(1, sizeof *c);
+    found_dir *dirs = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *de;
+    DIR *d = NULL;
+    sl_err e = SL_OK;
+
+    if (!c || !(c->dir = strdup(data_dir))) {
+        free(c);
+        snprintf(errstr, errstr_size, "out of memory");
+        return SL_E_NOMEM;
+    }
+    c->env = env;
+    c->cfg = *cfg;
+    if (mkdir(data_dir, 0755) < 0 && errno != EEXIST)
+        e = sl_err_from_errno(-errno);
+    if (e == SL_OK && !(d = opendir(data_dir)))
+        e = sl_err_from_errno(-errno);
+    while (e == SL_OK && (de = readdir(d)) != NULL) {
+        found_dir f;
+        struct stat st;
+        char path[PATH_MAX];
+
+        if (!parse_dir_name(de->d_name, f.topic, &f.part))
+            continue;
+        if (snprintf(path, sizeof path, "%s/%s", data_dir, de->d_name) >= (int)sizeof path ||
+            stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+            continue;
+        if (n == cap) {
+            found_dir *v = realloc(dirs, (cap ? cap * 2 : 64) * sizeof *v);
+
+            if (!v) {
+                e = SL_E_NOMEM;
+                break;
+            }
+            dirs = v;
+            cap = cap ? cap * 2 : 64;
+        }
+        dirs[n++] = f;
+    }
+    if (d)
+        closedir(d);
+    if (e != SL_OK)
+        snprintf(errstr, errstr_size, "%s: %s", data_dir, sl_err_str(e));
+    if (n)
+        qsort(dirs, n, sizeof *dirs, found_cmp);
+    for (size_t i = 0, j; e == SL_OK && i < n; i = j) {
+        for (j = i + 1; j < n && strcmp(dirs[j].topic, dirs[i].topic) == 0; j++)
+            ;
+        e = open_topic(c, dirs + i, j - i, errstr, errstr_size);
+    }
+    free(dirs);
+    if (e != SL_OK) {
+        catalog_close(c);
+        return e;
+    }
+    *out = c;
+    return SL_OK;
+}
+
+void catalog_close(catalog *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->n; i++)
+        topic_free(c->topics[i]);
+    free(c->topics);
+    free(c->dir);
+    free(c);
+}
+
+/* Undo a failed create: the files of our own partition directories. */
+static void remove_part_dir(sl_io *io, const char *pdir)
+{
+    DIR *d = opendir(pdir);
+    struct dirent *de;
+    char path[PATH_MAX];
+
+    if (d) {
+        while ((de = readdir(d)) != NULL) {
+            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                continue;
+            if (snprintf(path, sizeof path, "%s/%s", pdir, de->d_name) < (int)sizeof path)
+                io->ops->unlink(io, path);
+        }
+        closedir(d);
+    }
+    rmdir(pdir);
+}
+
+sl_err catalog_create(catalog *c, sl_bytes name, int32_t partitions, cat_topic **out)
+{
+    sl_io *io = plog_env_io(c->env);
+    char pdir[PATH_MAX], errstr[256];
+    cat_topic *t;
+    int32_t made = 0;
+    sl_err e = SL_OK;
+
+    if (!catalog_valid_name(name))
+        return SL_KE_INVALID_TOPIC_EXCEPTION;
+    if (partitions <= 0 || partitions > CAT_PARTITIONS_MAX)
+        return SL_KE_INVALID_PARTITIONS;
+    if (catalog_find(c, name))
+        return SL_KE_TOPIC_ALREADY_EXISTS;
+    t = calloc(1, sizeof *t);
+    if (!t || !(t->name = strndup((const char *)name.p, name.n)) ||
+        !(t->logs = calloc((size_t)partitions, sizeof *t->logs))) {
+        topic_free(t);
+        return SL_E_NOMEM;
+    }
+    e = storage_random_id(t->id);
+    /* Directory, then its id, then its first segment; the data dir entry
+     * is synced once for all partitions. */
+    for (int32_t i = 0; i < partitions && e == SL_OK; i++) {
+        if (!part_dir(c, t->name, i, pdir, sizeof pdir)) {
+            e = SL_E_RANGE;
+            break;
+        }
+        if (mkdir(pdir, 0755) < 0) {
+            e = errno == EEXIST ? SL_E_EXISTS : sl_err_from_errno(-errno);
+            sl_error("storage", "create %s: %s", pdir, sl_err_str(e));
+            break;
+        }
+        made = i + 1;
+        e = write_part_meta(io, pdir, t->id);
+        if (e == SL_OK)
+            e = plog_open(&t->logs[i], c->env, pdir, &c->cfg, errstr, sizeof errstr);
+        if (e != SL_OK)
+            sl_error("storage", "create %s: %s", pdir, sl_err_str(e));
+    }
+    if (e == SL_OK)
+        e = (sl_err)io->ops->sync_dir(io, c->dir);
+    t->nparts = partitions;
+    if (e == SL_OK)
+        e = insert_topic(c, t);
+    if (e != SL_OK) {
+        for (int32_t i = 0; i < partitions; i++) {
+            plog_close(t->logs[i]);
+            t->logs[i] = NULL;
+        }
+        for (int32_t i = 0; i < made; i++)
+            if (part_dir(c, t->name, i, pdir, sizeof pdir))
+                remove_part_dir(io, pdir);
+        topic_free(t);
+        return e;
+    }
+    if (out)
+        *out = t;
+    return SL_OK;
+}

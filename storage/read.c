@@ -1,0 +1,181 @@
+/*
+ * read.c - the read side of a partition log: the byte range that serves a
+ * fetch (plog_read) and ListOffsets by time (plog_offset_for_time).
+ *
+ * Reads see only what is below the high watermark: every byte below a
+ * segment's `written` is a whole batch whose write has completed (log.c,
+ * invariant 3), so the batch headers met there are ours and complete.  A
+ * read never blocks on or changes the append path.
+ */
+#include "storage_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+/* --- read -------------------------------------------------------------------- */
+
+/* The last segment whose base is <= offset (the first if none). */
+static size_t seg_find(const plog *l, int64_t offset)
+{
+    size_t lo = 0, hi = l->nseg;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (l->segs[mid]->base <= offset)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo == 0 ? 0 : lo - 1;
+}
+
+/* Find the batch holding `offset` (or the first after it) below hwm. */
+static sl_err find_batch(plog *l, int64_t offset, size_t *segi, int64_t *pos, rec_batch *h)
+{
+    sl_io *io = plog_env_io(l->env);
+
+    for (size_t k = seg_find(l, offset); k < l->nseg; k++) {
+        seg *s = l->segs[k];
+        int64_t p = seg_index_lookup(s, offset);
+
+        while (p < s->written) {
+            sl_err e = seg_read_hdr(s, io, p, s->written, h);
+
+            if (e != SL_OK) /* below hwm the bytes are ours and whole */
+                return e == SL_E_SHORT || e == SL_KE_CORRUPT_MESSAGE ? SL_E_IO : e;
+            if (h->base_offset + h->last_offset_delta >= offset) {
+                *segi = k;
+                *pos = p;
+                return SL_OK;
+            }
+            p += (int64_t)rec_batch_size(h);
+        }
+        /* offset is past this segment's last batch: the next one has it */
+    }
+    return SL_KE_OFFSET_OUT_OF_RANGE;
+}
+
+sl_err plog_read(plog *l, int64_t offset, int64_t max_bytes, plog_slice *out)
+{
+    sl_io *io = plog_env_io(l->env);
+    int64_t pos, q, limit, first;
+    rec_batch h;
+    size_t k;
+    seg *s;
+    sl_err e;
+    int fd;
+
+    out->fd = -1;
+    out->pos = out->len = 0;
+    if (offset < l->log_start || offset > l->hwm)
+        return SL_KE_OFFSET_OUT_OF_RANGE;
+    if (offset == l->hwm)
+        return SL_OK;
+    e = find_batch(l, offset, &k, &pos, &h);
+    if (e != SL_OK)
+        return e;
+    s = l->segs[k];
+    first = (int64_t)rec_batch_size(&h);
+    q = pos + first;
+    /* Whole batches within max_bytes (the first always), below hwm. */
+    if (max_bytes > s->written - pos)
+        limit = s->written;
+    else
+        limit = pos + (max_bytes > first ? max_bytes : first);
+    if (q < limit) {
+        /* Skip ahead with the index, then walk the last few headers. */
+        int64_t f = seg_index_floor_pos(s, limit);
+
+        if (f > q)
+            q = f;
+        while (limit - q >= REC_LOG_OVERHEAD) {
+            uint8_t b[REC_LOG_OVERHEAD];
+            int64_t n = io->ops->pread(io, s->log_fd, b, sizeof b, (off_t)q);
+            int32_t blen;
+
+            if (n < 0)
+                return (sl_err)n;
+            blen = n == REC_LOG_OVERHEAD ? (int32_t)sl_be32(b + 8) : 0;
+            if (blen < REC_HEADER_SIZE - REC_LOG_OVERHEAD || blen > limit - q - REC_LOG_OVERHEAD)
+                break;
+            q += REC_LOG_OVERHEAD + blen;
+        }
+    }
+    fd = fcntl(s->log_fd, F_DUPFD_CLOEXEC, 0);
+    if (fd < 0)
+        return sl_err_from_errno(-errno);
+    out->fd = fd;
+    out->pos = pos;
+    out->len = q - pos;
+    return SL_OK;
+}
+
+/* The first record of the batch at pos with timestamp >= ts. */
+static void first_record_at(plog *l, seg *s, int64_t pos, const rec_batch *h, int64_t ts,
+                            int64_t *offset, int64_t *timestamp)
+{
+    sl_io *io = plog_env_io(l->env);
+    size_t size = rec_batch_size(h);
+    uint8_t *buf;
+    rec_iter it;
+    rec_record r;
+
+    *offset = h->base_offset;
+    *timestamp = h->max_timestamp;
+    /* Compressed: the broker never decompresses.  LogAppendTime: every
+     * record has the batch's time. */
+    if ((h->attributes & REC_ATTR_CODEC_MASK) || (h->attributes & REC_ATTR_LOG_APPEND_TIME))
+        return;
+    buf = malloc(size);
+    if (!buf)
+        return;
+    if (io->ops->pread(io, s->log_fd, buf, size, (off_t)pos) == (int64_t)size &&
+        rec_iter_init(&it, buf, size) == SL_OK) {
+        while (rec_iter_next(&it, &r)) {
+            if (r.timestamp >= ts) {
+                *offset = r.offset;
+                *timestamp = r.timestamp;
+                break;
+            }
+        }
+    }
+    free(buf);
+}
+
+sl_err plog_offset_for_time(plog *l, int64_t ts, int64_t *offset, int64_t *timestamp)
+{
+    sl_io *io = plog_env_io(l->env);
+
+    *offset = -1;
+    *timestamp = -1;
+    for (size_t k = 0; k < l->nseg; k++) {
+        seg *s = l->segs[k];
+        int64_t pos = 0, max_ts = INT64_MIN;
+        rec_batch h;
+
+        if (s->max_ts_known && s->max_ts < ts)
+            continue;
+        while (pos < s->written) {
+            sl_err e = seg_read_hdr(s, io, pos, s->written, &h);
+
+            if (e != SL_OK)
+                return e == SL_E_SHORT || e == SL_KE_CORRUPT_MESSAGE ? SL_E_IO : e;
+            if (h.max_timestamp >= ts) {
+                first_record_at(l, s, pos, &h, ts, offset, timestamp);
+                return SL_OK;
+            }
+            if (h.max_timestamp > max_ts)
+                max_ts = h.max_timestamp;
+            pos += (int64_t)rec_batch_size(&h);
+        }
+        /* Walked a whole segment that takes no more appends: remember. */
+        if (pos == s->size && k + 1 < l->nseg) {
+            s->max_ts = max_ts;
+            s->max_ts_known = true;
+        }
+    }
+    return SL_OK;
+}

@@ -1,0 +1,353 @@
+/*
+ * recover.c - open a partition directory: find its segments, cut a torn
+ * or corrupt tail, rebuild the indexes of what was scanned.
+ *
+ * The recovery point (file RECOVERY_FILE, "0\n<offset>\n") is the base of
+ * the first segment that may hold unsynced data.  Every segment below it
+ * was fully fdatasync'ed and its index trimmed and synced before the point
+ * moved past it, so it is opened without reading its data.  The segment at
+ * the recovery point and every one after it (the last one always) is
+ * scanned batch by batch: length, magic, CRC-32C and increasing offsets.
+ * The first bad or short batch and everything after it are cut: the rest
+ * of that file is truncated and later segments are deleted (Kafka's
+ * LogLoader).  Without the file (a new or Kafka-made directory) everything
+ * is scanned.  The scanned segments are then synced, so after open the
+ * whole log is durable and the point moves to the last segment.
+ */
+#include "storage_int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../base/log.h"
+
+#define RECOVERY_FILE "recovery-point"
+#define SCAN_CHUNK ((size_t)1 << 20)
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/* Bases of the "<20 digits>.log" files of dir, sorted; owned. */
+static sl_err list_bases(const char *dir, int64_t **out, size_t *n)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    int64_t *v = NULL, base;
+    size_t cnt = 0, cap = 0;
+
+    if (!d)
+        return sl_err_from_errno(-errno);
+    while ((de = readdir(d)) != NULL) {
+        if (!seg_parse_name(de->d_name, &base))
+            continue;
+        if (cnt == cap) {
+            int64_t *nv = realloc(v, (cap ? cap * 2 : 8) * sizeof *v);
+
+            if (!nv) {
+                free(v);
+                closedir(d);
+                return SL_E_NOMEM;
+            }
+            v = nv;
+            cap = cap ? cap * 2 : 8;
+        }
+        v[cnt++] = base;
+    }
+    closedir(d);
+    if (cnt)
+        qsort(v, cnt, sizeof *v, cmp_i64);
+    *out = v;
+    *n = cnt;
+    return SL_OK;
+}
+
+static bool read_recovery_point(sl_io *io, const char *dir, int64_t *rp)
+{
+    char path[PATH_MAX], buf[64], *end;
+    long long v;
+
+    if (snprintf(path, sizeof path, "%s/%s", dir, RECOVERY_FILE) >= (int)sizeof path)
+        return false;
+    if (sl_io_read_file(io, path, buf, sizeof buf) < 0 || strncmp(buf, "0\n", 2) != 0)
+        return false;
+    errno = 0;
+    v = strtoll(buf + 2, &end, 10);
+    if (errno || end == buf + 2 || *end != '\n' || v < 0)
+        return false;
+    *rp = v;
+    return true;
+}
+
+sl_err plog_write_recovery_point(sl_io *io, const char *dir, int64_t offset)
+{
+    char buf[64];
+    int n = snprintf(buf, sizeof buf, "0\n%" PRId64 "\n", offset);
+
+    return sl_io_write_file(io, dir, RECOVERY_FILE, buf, (size_t)n);
+}
+
+/*
+ * Walk the batches of s from position 0: with `check`, the full CRC and
+ * offset checks of recovery, else only the framing (rebuilding the index of
+ * a segment known whole).  Adds index entries as appends do.  Sets
+ * *valid_end to the end of the last good batch and s->end_offset.
+ */
+static sl_err scan_seg(sl_io *io, seg *s, bool check, int32_t interval, int64_t *valid_end)
+{
+    size_t cap = SCAN_CHUNK, have = 0;
+    uint8_t *buf = malloc(cap);
+    int64_t pos = 0, bufpos = 0, expect = s->base;
+    sl_err err = SL_OK;
+
+    if (!buf)
+        return SL_E_NOMEM;
+    s->max_ts = INT64_MIN;
+    for (;;) {
+        size_t off = (size_t)(pos - bufpos), size;
+        rec_batch h;
+        int32_t blen;
+        sl_err e;
+
+        if (have - off < REC_HEADER_SIZE) {
+            int64_t want = s->size - pos < (int64_t)cap ? s->size - pos : (int64_t)cap;
+            int64_t got = io->ops->pread(io, s->log_fd, buf, (size_t)want, (off_t)pos);
+
+            if (got < 0) {
+                err = (sl_err)got;
+                break;
+            }
+            bufpos = pos;
+            off = 0;
+            have = (size_t)got;
+            if (have < REC_HEADER_SIZE)
+                break; /* end, or a torn header */
+        }
+        blen = (int32_t)sl_be32(buf + off + 8);
+        if (blen < REC_HEADER_SIZE - REC_LOG_OVERHEAD ||
+            (int64_t)blen + REC_LOG_OVERHEAD > s->size - pos)
+            break; /* impossible or past the end of the file: torn */
+        size = (size_t)blen + REC_LOG_OVERHEAD;
+        if (size > have - off) {
+            int64_t got;
+
+            if (size > cap) {
+                uint8_t *nb = realloc(buf, size);
+
+                if (!nb) {
+                    err = SL_E_NOMEM;
+                    break;
+                }
+                buf = nb;
+                cap = size;
+            }
+            got = io->ops->pread(io, s->log_fd, buf, size, (off_t)pos);
+            if (got < 0) {
+                err = (sl_err)got;
+                break;
+            }
+            bufpos = pos;
+            off = 0;
+            have = (size_t)got;
+            if (have < size)
+                break;
+        }
+        e = check ? rec_batch_validate(buf + off, size, &h) : rec_batch_peek(buf + off, size, &h);
+        if (e != SL_OK || h.base_offset < expect || h.last_offset_delta < 0 ||
+            h.base_offset > INT64_MAX - h.last_offset_delta - 1 ||
+            h.base_offset + h.last_offset_delta - s->base > INT32_MAX)
+            break;
+        seg_index_note(s, h.base_offset + h.last_offset_delta, pos, (int64_t)size, interval);
+        if (h.max_timestamp > s->max_ts)
+            s->max_ts = h.max_timestamp;
+        expect = h.base_offset + h.last_offset_delta + 1;
+        pos += (int64_t)size;
+    }
+    free(buf);
+    *valid_end = pos;
+    s->end_offset = expect;
+    s->max_ts_known = err == SL_OK;
+    return err;
+}
+
+static void free_segs(sl_io *io, seg **segs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        seg_close(segs[i], io);
+    free(segs);
+}
+
+/* Create dir if missing; a new directory entry is synced in its parent. */
+static sl_err ensure_dir(sl_io *io, const char *dir)
+{
+    char parent[PATH_MAX];
+    const char *slash;
+
+    if (mkdir(dir, 0755) == 0) {
+        slash = strrchr(dir, '/');
+        if (!slash)
+            return (sl_err)io->ops->sync_dir(io, ".");
+        if ((size_t)(slash - dir) >= sizeof parent)
+            return SL_E_RANGE;
+        if (slash == dir)
+            return (sl_err)io->ops->sync_dir(io, "/");
+        memcpy(parent, dir, (size_t)(slash - dir));
+        parent[slash - dir] = '\0';
+        return (sl_err)io->ops->sync_dir(io, parent);
+    }
+    return errno == EEXIST ? SL_OK : sl_err_from_errno(-errno);
+}
+
+sl_err plog_recover(sl_io *io, const char *dir, const plog_config *cfg, plog_recovered *out,
+                    char *errstr, size_t errstr_size)
+{
+    int64_t *bases = NULL, rp = 0, stored_rp = -1;
+    size_t nb = 0, first_scan = 0, n = 0;
+    seg **segs = NULL;
+    bool have_rp;
+    sl_err e;
+
+    memset(out, 0, sizeof *out);
+    e = ensure_dir(io, dir);
+    if (e == SL_OK)
+        e = list_bases(dir, &bases, &nb);
+    if (e != SL_OK) {
+        snprintf(errstr, errstr_size, "%s: %s", dir, sl_err_str(e));
+        return e;
+    }
+    segs = calloc(nb ? nb : 1, sizeof *segs);
+    if (!segs) {
+        free(bases);
+        snprintf(errstr, errstr_size, "out of memory");
+        return SL_E_NOMEM;
+    }
+    if (nb == 0) {
+        /* A new partition: one empty segment at offset 0. */
+        e = seg_open(&segs[0], io, dir, 0, true, errstr, errstr_size);
+        if (e == SL_OK)
+            n = 1;
+        if (e == SL_OK)
+            e = seg_index_open_rw(segs[0], io, cfg->index_max_bytes);
+        if (e == SL_OK)
+            e = (sl_err)io->ops->sync_dir(io, dir);
+        if (e != SL_OK)
+            goto fail;
+        out->segs = segs;
+        out->nseg = 1;
+        free(bases);
+        return SL_OK;
+    }
+
+    have_rp = read_recovery_point(io, dir, &rp);
+    if (have_rp)
+        stored_rp = rp;
+    for (size_t i = 0; i < nb; i++)
+        if (have_rp && bases[i] <= rp)
+            first_scan = i;
+
+    for (size_t i = 0; i < nb; i++) {
+        seg *s;
+        int64_t valid_end;
+
+        e = seg_open(&s, io, dir, bases[i], false, errstr, errstr_size);
+        if (e != SL_OK)
+            goto fail;
+        segs[n++] = s;
+        if (i < first_scan) {
+            /* Known whole: trust the data, check the index. */
+            s->end_offset = s->synced = bases[i + 1];
+            if (seg_index_load(s) == SL_OK)
+                continue;
+            sl_warn("storage", "%s: index unusable, rebuilding", s->idx_path);
+            e = seg_index_open_rw(s, io, cfg->index_max_bytes);
+            if (e == SL_OK)
+                e = scan_seg(io, s, false, cfg->index_interval_bytes, &valid_end);
+            if (e == SL_OK)
+                e = seg_index_trim(s, io);
+            if (e == SL_OK)
+                e = (sl_err)io->ops->sync(io, s->idx_fd);
+            s->end_offset = bases[i + 1];
+            if (e != SL_OK)
+                goto io_fail;
+            continue;
+        }
+        e = seg_index_open_rw(s, io, cfg->index_max_bytes);
+        if (e == SL_OK)
+            e = scan_seg(io, s, true, cfg->index_interval_bytes, &valid_end);
+        if (e != SL_OK)
+            goto io_fail;
+        if (valid_end < s->size) {
+            sl_warn("storage", "%s: cut torn or corrupt tail at %" PRId64 " of %" PRId64
+                    " bytes (next offset %" PRId64 ")", s->log_path, valid_end, s->size,
+                    s->end_offset);
+            e = (sl_err)io->ops->truncate(io, s->log_fd, (off_t)valid_end);
+            if (e != SL_OK)
+                goto io_fail;
+            s->size = s->written = valid_end;
+            /* Whatever follows a cut cannot be trusted: its offsets would
+             * leave a hole. */
+            for (size_t j = i + 1; j < nb; j++) {
+                char *p = seg_path(dir, bases[j], ".log"), *q = seg_path(dir, bases[j], ".index");
+
+                sl_warn("storage", "%s: deleted after the cut", p ? p : "segment");
+                if (p)
+                    io->ops->unlink(io, p);
+                if (q)
+                    io->ops->unlink(io, q);
+                free(p);
+                free(q);
+            }
+            nb = i + 1;
+            break;
+        }
+    }
+
+    /* Make the scanned part durable: the page cache may hold data a
+     * crashed process wrote but never synced. */
+    for (size_t i = first_scan; i < n; i++) {
+        seg *s = segs[i];
+
+        if (i + 1 < n) {
+            e = seg_index_trim(s, io);
+            if (e == SL_OK)
+                e = (sl_err)io->ops->sync(io, s->idx_fd);
+            if (e != SL_OK)
+                goto io_fail;
+        }
+        e = (sl_err)io->ops->sync(io, s->log_fd);
+        if (e != SL_OK)
+            goto io_fail;
+        s->synced = s->end_offset;
+    }
+    e = (sl_err)io->ops->sync_dir(io, dir);
+    if (e != SL_OK)
+        goto io_fail;
+    out->recovery_point = segs[n - 1]->base;
+    if (out->recovery_point != stored_rp && (have_rp || n > 1)) {
+        e = plog_write_recovery_point(io, dir, out->recovery_point);
+        if (e != SL_OK)
+            goto io_fail;
+    }
+    out->segs = segs;
+    out->nseg = n;
+    out->end_offset = segs[n - 1]->end_offset;
+    free(bases);
+    return SL_OK;
+
+io_fail:
+    snprintf(errstr, errstr_size, "%s: recovery: %s", dir, sl_err_str(e));
+fail:
+    free_segs(io, segs, n);
+    free(bases);
+    return e;
+}

@@ -1,0 +1,326 @@
+/*
+ * segment.c - one segment: <base>.log and its sparse <base>.index.
+ *
+ * The .log holds whole RecordBatch v2 batches back to back, offsets
+ * assigned.  The .index holds 8-byte big-endian entries (last offset of a
+ * batch minus the segment base, byte position of that batch), one every
+ * index_interval bytes, increasing in both fields: Kafka's OffsetIndex.
+ * A lookup for offset o takes the last entry whose offset is <= o; the
+ * batch there ends at or before o, so a forward scan from it meets the
+ * batch that holds o.
+ *
+ * The active segment maps its index preallocated to index_max_bytes (as
+ * Kafka does) and shrinks it to the used entries at roll and clean close.
+ * After a crash the mapped file may hold zeros or entries past the data:
+ * seg_index_load keeps only the leading entries that are increasing and
+ * point inside the .log; recovery rebuilds the index of every scanned
+ * segment anyway.
+ */
+#include "storage_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+char *seg_path(const char *dir, int64_t base, const char *ext)
+{
+    size_t n = strlen(dir) + 1 + SEG_NAME_DIGITS + strlen(ext) + 1;
+    char *p = malloc(n);
+
+    if (p)
+        snprintf(p, n, "%s/%020" PRId64 "%s", dir, base, ext);
+    return p;
+}
+
+bool seg_parse_name(const char *name, int64_t *base)
+{
+    int64_t v = 0;
+
+    if (strlen(name) != SEG_NAME_DIGITS + 4 || strcmp(name + SEG_NAME_DIGITS, ".log") != 0)
+        return false;
+    for (int i = 0; i < SEG_NAME_DIGITS; i++) {
+        if (name[i] < '0' || name[i] > '9')
+            return false;
+        if (v > (INT64_MAX - (name[i] - '0')) / 10)
+            return false;
+        v = v * 10 + (name[i] - '0');
+    }
+    *base = v;
+    return true;
+}
+
+static int64_t fd_size(int fd)
+{
+    struct stat st;
+
+    if (fstat(fd, &st) < 0)
+        return sl_err_from_errno(-errno);
+    return (int64_t)st.st_size;
+}
+
+sl_err seg_open(seg **out, sl_io *io, const char *dir, int64_t base, bool create,
+                char *errstr, size_t errstr_size)
+{
+    seg *s = calloc(1, sizeof *s);
+    int flags = O_RDWR | (create ? O_CREAT : 0);
+    int64_t size;
+
+    if (!s) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return SL_E_NOMEM;
+    }
+    s->base = s->end_offset = s->synced = base;
+    s->log_fd = s->idx_fd = -1;
+    s->log_path = seg_path(dir, base, ".log");
+    s->idx_path = seg_path(dir, base, ".index");
+    if (!s->log_path || !s->idx_path) {
+        seg_close(s, io);
+        snprintf(errstr, errstr_size, "out of memory");
+        return SL_E_NOMEM;
+    }
+    s->log_fd = io->ops->open(io, s->log_path, flags, 0644);
+    if (s->log_fd < 0) {
+        size = s->log_fd;
+    } else {
+        s->idx_fd = io->ops->open(io, s->idx_path, O_RDWR | O_CREAT, 0644);
+        size = s->idx_fd < 0 ? s->idx_fd : fd_size(s->log_fd);
+    }
+    if (size < 0) {
+        snprintf(errstr, errstr_size, "open %s: %s", s->log_path, sl_err_str((sl_err)size));
+        seg_close(s, io);
+        return (sl_err)size;
+    }
+    s->size = s->written = size;
+    s->max_ts = INT64_MIN;
+    s->max_ts_known = size == 0;
+    *out = s;
+    return SL_OK;
+}
+
+static void idx_unmap(seg *s)
+{
+    if (s->idx && s->idx_cap)
+        munmap(s->idx, s->idx_cap * SEG_INDEX_ENTRY);
+    s->idx = NULL;
+    s->idx_cap = 0;
+    s->idx_rw = false;
+}
+
+void seg_close(seg *s, sl_io *io)
+{
+    if (!s)
+        return;
+    if (s->idx_rw && s->idx_fd >= 0)
+        seg_index_trim(s, io);
+    idx_unmap(s);
+    if (s->log_fd >= 0)
+        io->ops->close(io, s->log_fd);
+    if (s->idx_fd >= 0)
+        io->ops->close(io, s->idx_fd);
+    free(s->log_path);
+    free(s->idx_path);
+    free(s);
+}
+
+void seg_delete(seg *s, sl_io *io)
+{
+    if (!s)
+        return;
+    /* Closed first: a trimmed index of a deleted segment is no use. */
+    s->idx_rw = false;
+    idx_unmap(s);
+    if (s->log_path)
+        io->ops->unlink(io, s->log_path);
+    if (s->idx_path)
+        io->ops->unlink(io, s->idx_path);
+    seg_close(s, io);
+}
+
+sl_err seg_index_open_rw(seg *s, sl_io *io, int32_t max_bytes)
+{
+    size_t cap = (size_t)max_bytes / SEG_INDEX_ENTRY;
+    void *p;
+    int r;
+
+    idx_unmap(s);
+    s->idx_n = 0;
+    s->since_index = 0;
+    if (cap == 0)
+        return SL_E_INVAL;
+    /* Sparse preallocation: pages appear as entries are written. */
+    r = io->ops->truncate(io, s->idx_fd, 0);
+    if (r == SL_OK)
+        r = io->ops->truncate(io, s->idx_fd, (off_t)(cap * SEG_INDEX_ENTRY));
+    if (r != SL_OK)
+        return (sl_err)r;
+    p = mmap(NULL, cap * SEG_INDEX_ENTRY, PROT_READ | PROT_WRITE, MAP_SHARED, s->idx_fd, 0);
+    if (p == MAP_FAILED)
+        return sl_err_from_errno(-errno);
+    s->idx = p;
+    s->idx_cap = cap;
+    s->idx_rw = true;
+    return SL_OK;
+}
+
+static uint32_t ent_off(const seg *s, size_t i)
+{
+    return sl_be32(s->idx + i * SEG_INDEX_ENTRY);
+}
+
+static uint32_t ent_pos(const seg *s, size_t i)
+{
+    return sl_be32(s->idx + i * SEG_INDEX_ENTRY + 4);
+}
+
+sl_err seg_index_load(seg *s)
+{
+    int64_t bytes = fd_size(s->idx_fd);
+    size_t n;
+    void *p;
+
+    idx_unmap(s);
+    s->idx_n = 0;
+    if (bytes < 0)
+        return (sl_err)bytes;
+    if (bytes % SEG_INDEX_ENTRY)
+        return SL_E_MALFORMED;
+    n = (size_t)bytes / SEG_INDEX_ENTRY;
+    if (n == 0) /* empty is always correct: lookups scan from 0 */
+        return SL_OK;
+    p = mmap(NULL, (size_t)bytes, PROT_READ, MAP_SHARED, s->idx_fd, 0);
+    if (p == MAP_FAILED)
+        return sl_err_from_errno(-errno);
+    s->idx = p;
+    s->idx_cap = n;
+    /* Every entry must be increasing and point inside the .log: anything
+     * else is an index that was not trimmed or not synced. */
+    for (size_t i = 0; i < n; i++) {
+        if (ent_pos(s, i) == 0 || (int64_t)ent_pos(s, i) >= s->size ||
+            (i > 0 && (ent_off(s, i) <= ent_off(s, i - 1) || ent_pos(s, i) <= ent_pos(s, i - 1)))) {
+            idx_unmap(s);
+            return SL_E_MALFORMED;
+        }
+    }
+    s->idx_n = n;
+    return SL_OK;
+}
+
+sl_err seg_index_trim(seg *s, sl_io *io)
+{
+    size_t n = s->idx_n;
+    int r;
+
+    idx_unmap(s);
+    s->idx_n = 0; /* until remapped: lookups scan from 0, slower but right */
+    r = io->ops->truncate(io, s->idx_fd, (off_t)(n * SEG_INDEX_ENTRY));
+    if (r != SL_OK)
+        return (sl_err)r;
+    if (n > 0) {
+        void *p = mmap(NULL, n * SEG_INDEX_ENTRY, PROT_READ, MAP_SHARED, s->idx_fd, 0);
+
+        if (p == MAP_FAILED)
+            return sl_err_from_errno(-errno);
+        s->idx = p;
+        s->idx_cap = n;
+    }
+    s->idx_n = n;
+    return SL_OK;
+}
+
+bool seg_index_full(const seg *s) { return s->idx_rw && s->idx_n >= s->idx_cap; }
+
+void seg_index_note(seg *s, int64_t last_offset, int64_t pos, int64_t batch_size,
+                    int32_t interval)
+{
+    if (s->idx_rw && s->since_index > interval && s->idx_n < s->idx_cap) {
+        uint8_t *e = s->idx + s->idx_n * SEG_INDEX_ENTRY;
+
+        sl_put_be32(e, (uint32_t)(last_offset - s->base));
+        sl_put_be32(e + 4, (uint32_t)pos);
+        s->idx_n++;
+        s->since_index = 0;
+    }
+    s->since_index += batch_size;
+}
+
+int64_t seg_index_lookup(const seg *s, int64_t offset)
+{
+    size_t lo = 0, hi = s->idx_n;
+    int64_t rel = offset - s->base;
+
+    if (rel < 0)
+        return 0;
+    /* First entry whose offset is > rel; the one before it is the answer. */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if ((int64_t)ent_off(s, mid) <= rel)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo == 0 ? 0 : (int64_t)ent_pos(s, lo - 1);
+}
+
+int64_t seg_index_floor_pos(const seg *s, int64_t pos)
+{
+    size_t lo = 0, hi = s->idx_n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if ((int64_t)ent_pos(s, mid) <= pos)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo == 0 ? 0 : (int64_t)ent_pos(s, lo - 1);
+}
+
+sl_err seg_hdr_decode(const uint8_t *p, rec_batch *o)
+{
+    o->base_offset = (int64_t)sl_be64(p);
+    o->batch_length = (int32_t)sl_be32(p + 8);
+    o->leader_epoch = (int32_t)sl_be32(p + 12);
+    o->magic = (int8_t)p[16];
+    o->crc = sl_be32(p + 17);
+    o->attributes = (int16_t)sl_be16(p + 21);
+    o->last_offset_delta = (int32_t)sl_be32(p + 23);
+    o->base_timestamp = (int64_t)sl_be64(p + 27);
+    o->max_timestamp = (int64_t)sl_be64(p + 35);
+    o->producer_id = (int64_t)sl_be64(p + 43);
+    o->producer_epoch = (int16_t)sl_be16(p + 51);
+    o->base_sequence = (int32_t)sl_be32(p + 53);
+    o->record_count = (int32_t)sl_be32(p + 57);
+    if (o->batch_length < REC_HEADER_SIZE - REC_LOG_OVERHEAD || o->magic != 2 ||
+        o->last_offset_delta < 0)
+        return SL_KE_CORRUPT_MESSAGE;
+    return SL_OK;
+}
+
+sl_err seg_read_hdr(seg *s, sl_io *io, int64_t pos, int64_t limit, rec_batch *out)
+{
+    uint8_t h[REC_HEADER_SIZE];
+    int64_t n;
+    sl_err e;
+
+    if (limit - pos < REC_HEADER_SIZE)
+        return SL_E_SHORT;
+    n = io->ops->pread(io, s->log_fd, h, sizeof h, (off_t)pos);
+    if (n < 0)
+        return (sl_err)n;
+    if (n < REC_HEADER_SIZE)
+        return SL_E_SHORT;
+    e = seg_hdr_decode(h, out);
+    if (e != SL_OK)
+        return e;
+    if ((int64_t)rec_batch_size(out) > limit - pos)
+        return SL_E_SHORT;
+    return SL_OK;
+}

@@ -1,0 +1,219 @@
+/* test_catalog.c - storage/catalog.c: create, find, ids, persistence, name
+ * rules, Kafka's partition.metadata. */
+#include "storage/storage_int.h"
+#include "storage_test.h"
+
+typedef struct cfx {
+    char *dir;
+    sl_io *io;
+    plog_env *env;
+    catalog *cat;
+    plog_config cfg;
+} cfx;
+
+static void cfx_open(cfx *f)
+{
+    char err[256] = "";
+
+    cr_assert_eq(catalog_open(&f->cat, f->env, f->dir, &f->cfg, err, sizeof err), SL_OK, "%s",
+                 err);
+}
+
+static void cfx_init(cfx *f)
+{
+    f->dir = st_tmpdir();
+    f->io = sl_io_sync_new();
+    f->cfg = st_small_config(1 << 20, 4096);
+    cr_assert_eq(plog_env_new(&f->env, f->io), SL_OK);
+    cfx_open(f);
+}
+
+static void cfx_fini(cfx *f)
+{
+    catalog_close(f->cat);
+    plog_env_free(f->env);
+    sl_io_free(f->io);
+    st_rmdir(f->dir);
+}
+
+Test(catalog, name_rules)
+{
+    char name[300];
+
+    memset(name, 'a', sizeof name);
+    cr_assert(catalog_valid_name(sl_bytes_make(name, 249)));
+    cr_assert_not(catalog_valid_name(sl_bytes_make(name, 250)));
+    cr_assert_not(catalog_valid_name(sl_bytes_make(name, 0)));
+    cr_assert_not(catalog_valid_name(SL_BYTES_NULL));
+    cr_assert_not(catalog_valid_name(sl_bytes_str(".")));
+    cr_assert_not(catalog_valid_name(sl_bytes_str("..")));
+    cr_assert_not(catalog_valid_name(sl_bytes_str("a/b")));
+    cr_assert_not(catalog_valid_name(sl_bytes_str("a b")));
+    cr_assert_not(catalog_valid_name(sl_bytes_str("a\xc3\xa9")));
+    cr_assert(catalog_valid_name(sl_bytes_str("...")));
+    cr_assert(catalog_valid_name(sl_bytes_str("Orders_v2.eu-west-1")));
+    cr_assert(catalog_valid_name(sl_bytes_str("__consumer_offsets")));
+}
+
+Test(catalog, create_find_and_ids)
+{
+    cfx f;
+    cat_topic *t, *u;
+    char *meta, buf[128], b64[23];
+    static const uint8_t zero[16];
+
+    cfx_init(&f);
+    cr_assert_eq(catalog_count(f.cat), 0);
+    cr_assert_eq(catalog_create(f.cat, sl_bytes_str("orders"), 3, &t), SL_OK);
+    cr_assert_str_eq(cat_topic_name(t), "orders");
+    cr_assert_eq(cat_topic_partitions(t), 3);
+    cr_assert_neq(memcmp(cat_topic_id(t), zero, 16), 0, "a non-zero id");
+    cr_assert(cat_topic_log(t, 0) && cat_topic_log(t, 2));
+    cr_assert_null(cat_topic_log(t, 3));
+    cr_assert_null(cat_topic_log(t, -1));
+    cr_assert_eq(catalog_find(f.cat, sl_bytes_str("orders")), t);
+    cr_assert_null(catalog_find(f.cat, sl_bytes_str("order")));
+    cr_assert_null(catalog_find(f.cat, sl_bytes_str("ordersx")));
+    cr_assert_eq(catalog_find_id(f.cat, cat_topic_id(t)), t);
+    cr_assert_null(catalog_find_id(f.cat, zero));
+
+    cr_assert_eq(catalog_create(f.cat, sl_bytes_str("audit"), 1, &u), SL_OK);
+    cr_assert_neq(memcmp(cat_topic_id(t), cat_topic_id(u), 16), 0);
+    cr_assert_eq(catalog_count(f.cat), 2);
+    cr_assert_str_eq(cat_topic_name(catalog_at(f.cat, 0)), "audit", "name order");
+    cr_assert_str_eq(cat_topic_name(catalog_at(f.cat, 1)), "orders");
+    cr_assert_null(catalog_at(f.cat, 2));
+
+    /* Kafka's partition.metadata, the same id in every partition. */
+    storage_id_encode(cat_topic_id(t), b64);
+    for (int p = 0; p < 3; p++) {
+        char name[64], want[64];
+
+        snprintf(name, sizeof name, "orders-%d/partition.metadata", p);
+        meta = st_path(f.dir, name);
+        cr_assert_eq(sl_io_read_file(f.io, meta, buf, sizeof buf), 11 + 10 + 22 + 1);
+        snprintf(want, sizeof want, "version: 0\ntopic_id: %s\n", b64);
+        cr_assert_str_eq(buf, want);
+        free(meta);
+    }
+    cfx_fini(&f);
+}
+
+Test(catalog, create_errors)
+{
+    cfx f;
+    char name[251];
+    cat_topic *t = NULL;
+
+    cfx_init(&f);
+    memset(name, 'x', sizeof name);
+    cr_assert_eq(catalog_create(f.cat, sl_bytes_make(name, 250), 1, &t),
+                 SL_KE_INVALID_TOPIC_EXCEPTION);
+    cr_assert_eq(catalog_create(f.cat, sl_bytes_make(name, 249), 1, &t), SL_OK);
+    cr_assert_eq(catalog_create(f.cat, sl_bytes_str(".."), 1, &t), SL_KE_INVALID_TOPIC_EXCEPTION);
+    cr_assert_eq(catalog_create(f.cat, sl_bytes_str("a/b"), 1, &t),
+                 SL_KE_INVALID_TOPIC_EXCEPTION);
+    cr_assert_eq(catalog_create(f.cat, sl_bytes_str("ok"), 0, &t), SL_KE_INVALID_PARTITIONS);
+    cr_assert_eq(catalog_create(f.cat, sl_bytes_str("ok"), -3, &t), SL_KE_INVALID_PARTITIONS);
+    cr_assert_eq(catalog_create(f.cat, sl_bytes_str("ok"), 2, &t), SL_OK);
+    cr_assert_eq(catalog_create(f.cat, sl_bytes_str("ok"), 2, &t), SL_KE_TOPIC_ALREADY_EXISTS);
+    cr_assert_eq(catalog_create(f.cat, sl_bytes_str("ok"), 5, &t), SL_KE_TOPIC_ALREADY_EXISTS);
+    cr_assert_eq(catalog_count(f.cat), 2);
+    cfx_fini(&f);
+}
+
+static void append_one(plog *l, int64_t want)
+{
+    st_cbs rec = { 0 };
+    st_cb_ud ud = { &rec, 0 };
+    size_t len;
+    uint8_t *b = st_batch(2, 5, 8, 1, &len);
+
+    cr_assert_eq(plog_append(l, b, len, false, st_cb, &ud), SL_OK);
+    cr_assert_eq(rec.n, 1);
+    cr_assert_eq(rec.base[0], want);
+    free(b);
+}
+
+Test(catalog, persists_across_reopen)
+{
+    cfx f;
+    cat_topic *t;
+    uint8_t id_a[16], id_b[16];
+    char *stray;
+
+    cfx_init(&f);
+    cr_assert_eq(catalog_create(f.cat, sl_bytes_str("b-topic"), 2, &t), SL_OK);
+    memcpy(id_b, cat_topic_id(t), 16);
+    append_one(cat_topic_log(t, 1), 0);
+    cr_assert_eq(catalog_create(f.cat, sl_bytes_str("a.topic"), 12, &t), SL_OK);
+    memcpy(id_a, cat_topic_id(t), 16);
+    catalog_close(f.cat);
+    /* Things in the data dir that are not partitions are left alone. */
+    stray = st_path(f.dir, "meta.properties");
+    cr_assert_eq(sl_io_write_file(f.io, f.dir, "meta.properties", "x\n", 2), SL_OK);
+    free(stray);
+    stray = st_path(f.dir, "lost+found");
+    cr_assert_eq(mkdir(stray, 0755), 0);
+    free(stray);
+    stray = st_path(f.dir, "x-1.abc-delete");
+    cr_assert_eq(mkdir(stray, 0755), 0);
+    free(stray);
+
+    cfx_open(&f);
+    cr_assert_eq(catalog_count(f.cat), 2);
+    t = catalog_find(f.cat, sl_bytes_str("b-topic"));
+    cr_assert(t);
+    cr_assert_eq(memcmp(cat_topic_id(t), id_b, 16), 0, "same id after reopen");
+    cr_assert_eq(cat_topic_partitions(t), 2);
+    cr_assert_eq(plog_end_offset(cat_topic_log(t, 1)), 2, "data kept");
+    cr_assert_eq(plog_end_offset(cat_topic_log(t, 0)), 0);
+    t = catalog_find(f.cat, sl_bytes_str("a.topic"));
+    cr_assert(t);
+    cr_assert_eq(cat_topic_partitions(t), 12, "partitions 10 and 11 sort after 9");
+    cr_assert_eq(catalog_find_id(f.cat, id_a), t);
+    cr_assert_str_eq(cat_topic_name(catalog_at(f.cat, 0)), "a.topic");
+    cfx_fini(&f);
+}
+
+Test(catalog, missing_metadata_gets_the_topics_id)
+{
+    cfx f;
+    cat_topic *t;
+    uint8_t id[16];
+    char *meta;
+
+    cfx_init(&f);
+    cr_assert_eq(catalog_create(f.cat, sl_bytes_str("t"), 3, &t), SL_OK);
+    memcpy(id, cat_topic_id(t), 16);
+    catalog_close(f.cat);
+    meta = st_path(f.dir, "t-2/partition.metadata");
+    cr_assert_eq(unlink(meta), 0);
+    cfx_open(&f);
+    t = catalog_find(f.cat, sl_bytes_str("t"));
+    cr_assert_eq(memcmp(cat_topic_id(t), id, 16), 0);
+    cr_assert(st_exists(meta), "rewritten");
+    free(meta);
+    cfx_fini(&f);
+}
+
+Test(catalog, gap_in_partitions_is_an_error)
+{
+    cfx f;
+    cat_topic *t;
+    char *p, *q, err[256] = "";
+
+    cfx_init(&f);
+    cr_assert_eq(catalog_create(f.cat, sl_bytes_str("g"), 3, &t), SL_OK);
+    catalog_close(f.cat);
+    p = st_path(f.dir, "g-1");
+    q = st_path(f.dir, "g-1.moved");
+    cr_assert_eq(rename(p, q), 0);
+    cr_assert_eq(catalog_open(&f.cat, f.env, f.dir, &f.cfg, err, sizeof err), SL_E_MALFORMED);
+    cr_assert(strstr(err, "partition 1 missing"), "%s", err);
+    cr_assert_eq(rename(q, p), 0);
+    cfx_open(&f);
+    free(p);
+    free(q);
+    cfx_fini(&f);
+}

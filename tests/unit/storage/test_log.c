@@ -1,0 +1,795 @@
+/* test_log.c - storage/log.c: append, read, watermarks, roll, group commit,
+ * failure, offset for time. */
+#include <dirent.h>
+#include <errno.h>
+
+#include "protocol/crc32c.h"
+#include "storage/storage_int.h"
+#include "storage_test.h"
+
+typedef struct fixture {
+    char *dir;
+    sl_io *io;
+    plog_env *env;
+    plog *log;
+    plog_config cfg;
+} fixture;
+
+static void fx_open(fixture *f)
+{
+    char err[256] = "";
+
+    cr_assert_eq(plog_open(&f->log, f->env, f->dir, &f->cfg, err, sizeof err), SL_OK, "%s", err);
+}
+
+static void fx_init(fixture *f, plog_config cfg)
+{
+    memset(f, 0, sizeof *f);
+    f->dir = st_tmpdir();
+    f->io = sl_io_sync_new();
+    f->cfg = cfg;
+    cr_assert_eq(plog_env_new(&f->env, f->io), SL_OK);
+    fx_open(f);
+}
+
+static void fx_reopen(fixture *f)
+{
+    plog_close(f->log);
+    fx_open(f);
+}
+
+static void fx_fini(fixture *f)
+{
+    plog_close(f->log);
+    cr_assert_eq(plog_env_pending(f->env), 0);
+    plog_env_free(f->env);
+    sl_io_free(f->io);
+    st_rmdir(f->dir);
+}
+
+/* Append one batch of n records (non-durable, sync io: acked at return). */
+static int64_t append_n(fixture *f, int n, int64_t ts, size_t vsize, uint8_t **keep, size_t *klen)
+{
+    static st_cbs rec;
+    st_cb_ud ud = { &rec, 0 };
+    size_t len;
+    uint8_t *b = st_batch(n, ts, vsize, n, &len);
+    int before = rec.n;
+
+    cr_assert_eq(plog_append(f->log, b, len, false, st_cb, &ud), SL_OK);
+    cr_assert_eq(rec.n, before + 1, "sync io acks before plog_append returns");
+    cr_assert_eq(rec.err[before], SL_OK);
+    if (keep) {
+        *keep = b;
+        *klen = len;
+    } else {
+        free(b);
+    }
+    return rec.base[before];
+}
+
+static void check_batch_at(plog *l, int64_t off)
+{
+    plog_slice s;
+    rec_batch h;
+    uint8_t *buf;
+
+    cr_assert_eq(plog_read(l, off, 1, &s), SL_OK, "read %ld", (long)off);
+    cr_assert_gt(s.len, 0);
+    buf = st_slice_bytes(&s);
+    cr_assert_eq(rec_batch_validate(buf, (size_t)s.len, &h), SL_OK);
+    cr_assert_eq((int64_t)rec_batch_size(&h), s.len, "max_bytes 1 gives exactly one batch");
+    cr_assert(h.base_offset <= off && off <= h.base_offset + h.last_offset_delta,
+              "batch [%ld,%ld] holds %ld", (long)h.base_offset,
+              (long)(h.base_offset + h.last_offset_delta), (long)off);
+    cr_assert_eq(h.leader_epoch, 0);
+    free(buf);
+}
+
+Test(log, open_empty)
+{
+    fixture f;
+    plog_slice s;
+    char *seg0;
+
+    fx_init(&f, st_small_config(1 << 20, 4096));
+    cr_assert_eq(plog_end_offset(f.log), 0);
+    cr_assert_eq(plog_high_watermark(f.log), 0);
+    cr_assert_eq(plog_durable(f.log), 0);
+    cr_assert_eq(plog_log_start(f.log), 0);
+    cr_assert_eq(plog_state(f.log), SL_OK);
+    cr_assert_eq(plog_read(f.log, 0, 1000, &s), SL_OK);
+    cr_assert_eq(s.len, 0);
+    cr_assert_eq(s.fd, -1);
+    cr_assert_eq(plog_read(f.log, 1, 1000, &s), SL_KE_OFFSET_OUT_OF_RANGE);
+    cr_assert_eq(plog_read(f.log, -1, 1000, &s), SL_KE_OFFSET_OUT_OF_RANGE);
+    seg0 = st_path(f.dir, "00000000000000000000.log");
+    cr_assert(st_exists(seg0));
+    free(seg0);
+    fx_fini(&f);
+}
+
+Test(log, append_assigns_offsets_and_reads_back)
+{
+    fixture f;
+    uint8_t *b[3];
+    size_t len[3];
+    int counts[3] = { 1, 5, 2 };
+    int64_t want[3] = { 0, 1, 6 };
+    plog_slice s;
+    uint8_t *buf;
+
+    fx_init(&f, st_small_config(1 << 20, 4096));
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(append_n(&f, counts[i], 1000 + i, 10, &b[i], &len[i]), want[i]);
+    cr_assert_eq(plog_end_offset(f.log), 8);
+    cr_assert_eq(plog_high_watermark(f.log), 8);
+    /* The caller's buffer got its base offset rewritten in place, and the
+     * log holds exactly those bytes, back to back. */
+    cr_assert_eq(plog_read(f.log, 0, 1 << 20, &s), SL_OK);
+    cr_assert_eq(s.pos, 0);
+    cr_assert_eq(s.len, (int64_t)(len[0] + len[1] + len[2]));
+    buf = st_slice_bytes(&s);
+    for (int i = 0, off = 0; i < 3; off += (int)len[i], i++) {
+        cr_assert_eq((int64_t)sl_be64(b[i]), want[i]);
+        cr_assert_eq(memcmp(buf + off, b[i], len[i]), 0, "batch %d bytes", i);
+    }
+    free(buf);
+    /* A mid-batch offset returns the whole batch holding it. */
+    cr_assert_eq(plog_read(f.log, 3, 1, &s), SL_OK);
+    cr_assert_eq(s.pos, (int64_t)len[0]);
+    cr_assert_eq(s.len, (int64_t)len[1]);
+    close(s.fd);
+    for (int64_t o = 0; o < 8; o++)
+        check_batch_at(f.log, o);
+    cr_assert_eq(plog_read(f.log, 8, 100, &s), SL_OK);
+    cr_assert_eq(s.len, 0);
+    cr_assert_eq(plog_read(f.log, 9, 100, &s), SL_KE_OFFSET_OUT_OF_RANGE);
+    for (int i = 0; i < 3; i++)
+        free(b[i]);
+    fx_fini(&f);
+}
+
+Test(log, max_bytes_takes_whole_batches)
+{
+    fixture f;
+    size_t len;
+    uint8_t *b;
+    plog_slice s;
+
+    fx_init(&f, st_small_config(1 << 20, 4096));
+    for (int i = 0; i < 6; i++)
+        append_n(&f, 2, 1000, 50, i == 0 ? &b : NULL, &len);
+    /* All batches have the same size. */
+    cr_assert_eq(plog_read(f.log, 0, (int64_t)(len * 2 + len / 2), &s), SL_OK);
+    cr_assert_eq(s.len, (int64_t)len * 2);
+    close(s.fd);
+    cr_assert_eq(plog_read(f.log, 0, (int64_t)len * 3, &s), SL_OK);
+    cr_assert_eq(s.len, (int64_t)len * 3);
+    close(s.fd);
+    cr_assert_eq(plog_read(f.log, 0, 1, &s), SL_OK, "the first batch always");
+    cr_assert_eq(s.len, (int64_t)len);
+    close(s.fd);
+    cr_assert_eq(plog_read(f.log, 0, 0, &s), SL_OK);
+    cr_assert_eq(s.len, (int64_t)len);
+    close(s.fd);
+    cr_assert_eq(plog_read(f.log, 5, INT64_MAX, &s), SL_OK, "starts at the batch of offset 5");
+    cr_assert_eq(s.pos, (int64_t)len * 2);
+    cr_assert_eq(s.len, (int64_t)len * 4);
+    close(s.fd);
+    free(b);
+    fx_fini(&f);
+}
+
+/* Many appends with a small segment size and a small index interval: offsets
+ * stay contiguous over rolls, every offset reads back its batch, a walk with
+ * max_bytes covers the log exactly, and all of it survives a reopen. */
+static void walk_all(plog *l, int64_t end, int64_t max_bytes)
+{
+    int64_t off = 0;
+
+    while (off < end) {
+        plog_slice s;
+        uint8_t *buf;
+        int64_t p = 0;
+
+        cr_assert_eq(plog_read(l, off, max_bytes, &s), SL_OK);
+        cr_assert_gt(s.len, 0);
+        buf = st_slice_bytes(&s);
+        while (p < s.len) {
+            rec_batch h;
+
+            cr_assert_eq(rec_batch_validate(buf + p, (size_t)(s.len - p), &h), SL_OK);
+            cr_assert_eq(h.base_offset, off, "contiguous offsets");
+            off = h.base_offset + h.last_offset_delta + 1;
+            p += (int64_t)rec_batch_size(&h);
+        }
+        cr_assert_eq(p, s.len, "whole batches only");
+        free(buf);
+    }
+    cr_assert_eq(off, end);
+}
+
+Test(log, offsets_contiguous_across_rolls_and_reopen)
+{
+    fixture f;
+    int64_t expect = 0;
+    char *seg;
+    int nseg = 0;
+
+    fx_init(&f, st_small_config(2000, 200));
+    srand(7);
+    for (int i = 0; i < 300; i++) {
+        int n = 1 + rand() % 7;
+
+        cr_assert_eq(append_n(&f, n, 1000 + i, (size_t)(rand() % 120), NULL, NULL), expect);
+        expect += n;
+    }
+    cr_assert_eq(plog_end_offset(f.log), expect);
+    cr_assert_eq(plog_high_watermark(f.log), expect);
+    for (int64_t o = 0; o < expect; o++)
+        check_batch_at(f.log, o);
+    walk_all(f.log, expect, 700);
+    walk_all(f.log, expect, 1 << 20);
+    {
+        DIR *d = opendir(f.dir);
+        struct dirent *de;
+
+        cr_assert(d);
+        while ((de = readdir(d)) != NULL) {
+            int64_t base;
+
+            if (!seg_parse_name(de->d_name, &base))
+                continue;
+            seg = st_path(f.dir, de->d_name);
+            cr_assert_leq(st_file_size(seg), 2000 + 1000, "segments roll near segment_bytes");
+            free(seg);
+            nseg++;
+        }
+        closedir(d);
+    }
+    cr_assert_gt(nseg, 10, "rolled into many segments (%d)", nseg);
+
+    fx_reopen(&f);
+    cr_assert_eq(plog_end_offset(f.log), expect, "clean close loses nothing");
+    cr_assert_eq(plog_high_watermark(f.log), expect);
+    for (int64_t o = 0; o < expect; o++)
+        check_batch_at(f.log, o);
+    walk_all(f.log, expect, 900);
+    cr_assert_eq(append_n(&f, 3, 5000, 10, NULL, NULL), expect, "appends continue after reopen");
+    fx_fini(&f);
+}
+
+Test(log, rejects_non_batches)
+{
+    fixture f;
+    uint8_t junk[100] = { 0 };
+    size_t len;
+    uint8_t *b;
+    st_cbs rec = { 0 };
+    st_cb_ud ud = { &rec, 0 };
+
+    fx_init(&f, st_small_config(1 << 20, 4096));
+    cr_assert_eq(plog_append(f.log, junk, sizeof junk, false, st_cb, &ud), SL_KE_CORRUPT_MESSAGE);
+    b = st_batch(2, 1, 10, 1, &len);
+    cr_assert_eq(plog_append(f.log, b, len - 1, false, st_cb, &ud), SL_KE_CORRUPT_MESSAGE);
+    cr_assert_eq(rec.n, 0);
+    cr_assert_eq(plog_end_offset(f.log), 0);
+    free(b);
+    fx_fini(&f);
+}
+
+Test(log, durable_waits_for_flush)
+{
+    fixture f;
+    st_cbs rec = { 0 };
+    st_cb_ud ud[3] = { { &rec, 0 }, { &rec, 1 }, { &rec, 2 } };
+    uint8_t *b[3];
+    size_t len[3];
+
+    fx_init(&f, st_small_config(1 << 20, 4096));
+    for (int i = 0; i < 3; i++) {
+        b[i] = st_batch(2, 1, 10, i, &len[i]);
+        cr_assert_eq(plog_append(f.log, b[i], len[i], i != 1, st_cb, &ud[i]), SL_OK);
+    }
+    /* The acks=1 one is answered at once; the durable ones wait. */
+    cr_assert_eq(rec.n, 1);
+    cr_assert_eq(rec.tag[0], 1);
+    cr_assert_eq(plog_high_watermark(f.log), 6);
+    cr_assert_eq(plog_durable(f.log), 0);
+    cr_assert_eq(plog_env_pending(f.env), 2);
+    cr_assert_eq(plog_env_flush(f.env), 1);
+    cr_assert_eq(rec.n, 3);
+    cr_assert_eq(rec.tag[1], 0);
+    cr_assert_eq(rec.base[1], 0);
+    cr_assert_eq(rec.tag[2], 2);
+    cr_assert_eq(rec.base[2], 4);
+    cr_assert_eq(plog_durable(f.log), 6);
+    cr_assert_eq(plog_env_pending(f.env), 0);
+    cr_assert_eq(plog_env_flush(f.env), 0, "nothing left to flush");
+    for (int i = 0; i < 3; i++)
+        free(b[i]);
+    fx_fini(&f);
+}
+
+Test(log, flush_one_sync_per_log)
+{
+    char *dir = st_tmpdir(), *d1 = st_path(dir, "a-0"), *d2 = st_path(dir, "b-0");
+    sl_io *io = sl_io_sync_new();
+    plog_env *env;
+    plog *l1, *l2, *l3;
+    plog_config cfg = st_small_config(1 << 20, 4096);
+    char err[256];
+    st_cbs rec = { 0 };
+    st_cb_ud ud = { &rec, 0 };
+    char *d3 = st_path(dir, "c-0");
+    uint8_t *b[4];
+    size_t len;
+
+    cr_assert_eq(plog_env_new(&env, io), SL_OK);
+    cr_assert_eq(plog_open(&l1, env, d1, &cfg, err, sizeof err), SL_OK);
+    cr_assert_eq(plog_open(&l2, env, d2, &cfg, err, sizeof err), SL_OK);
+    cr_assert_eq(plog_open(&l3, env, d3, &cfg, err, sizeof err), SL_OK);
+    for (int i = 0; i < 4; i++)
+        b[i] = st_batch(1, 1, 10, i, &len);
+    cr_assert_eq(plog_append(l1, b[0], len, true, st_cb, &ud), SL_OK);
+    cr_assert_eq(plog_append(l1, b[1], len, true, st_cb, &ud), SL_OK);
+    cr_assert_eq(plog_append(l2, b[2], len, true, st_cb, &ud), SL_OK);
+    cr_assert_eq(plog_append(l3, b[3], len, false, st_cb, &ud), SL_OK);
+    cr_assert_eq(rec.n, 1);
+    cr_assert_eq(plog_env_flush(env), 2, "l3 has no durable waiter");
+    cr_assert_eq(rec.n, 4);
+    plog_close(l1);
+    plog_close(l2);
+    plog_close(l3);
+    plog_env_free(env);
+    sl_io_free(io);
+    for (int i = 0; i < 4; i++)
+        free(b[i]);
+    free(d1);
+    free(d2);
+    free(d3);
+    st_rmdir(dir);
+}
+
+/* --- a deferred io: writes land at once, completions when the test says --- */
+
+typedef struct defer_io {
+    sl_io io;
+    sl_io_ops ops;
+    sl_io *real;
+    sl_io_req *q[64];
+    int64_t res[64];
+    int n;
+} defer_io;
+
+static void defer_pwrite(sl_io *io, sl_io_req *req, int fd, const void *buf, size_t len, off_t off)
+{
+    defer_io *d = (defer_io *)io;
+
+    cr_assert_lt(d->n, 64);
+    d->res[d->n] = d->real->ops->pwrite_sync(d->real, fd, buf, len, off);
+    if (d->res[d->n] == SL_OK)
+        d->res[d->n] = (int64_t)len;
+    d->q[d->n++] = req;
+}
+
+static void defer_datasync(sl_io *io, sl_io_req *req, int fd)
+{
+    defer_io *d = (defer_io *)io;
+
+    cr_assert_lt(d->n, 64);
+    d->res[d->n] = d->real->ops->sync(d->real, fd);
+    d->q[d->n++] = req;
+}
+
+static void defer_complete(defer_io *d, int i)
+{
+    sl_io_req *req = d->q[i];
+
+    cr_assert(req, "completion %d already ran", i);
+    d->q[i] = NULL;
+    req->cb(req, d->res[i]);
+}
+
+static void defer_destroy(sl_io *io) { free(io); }
+
+static defer_io *defer_new(sl_io *real)
+{
+    defer_io *d = calloc(1, sizeof *d);
+
+    d->real = real;
+    d->ops = *real->ops;
+    d->ops.pwrite = defer_pwrite;
+    d->ops.datasync = defer_datasync;
+    d->ops.destroy = defer_destroy;
+    d->io.ops = &d->ops;
+    return d;
+}
+
+Test(log, watermark_follows_contiguous_completions)
+{
+    fixture f;
+    defer_io *d;
+    st_cbs rec = { 0 };
+    st_cb_ud ud[4] = { { &rec, 0 }, { &rec, 1 }, { &rec, 2 }, { &rec, 3 } };
+    uint8_t *b[4];
+    size_t len[4];
+    plog_slice s;
+
+    memset(&f, 0, sizeof f);
+    f.dir = st_tmpdir();
+    f.io = sl_io_sync_new();
+    d = defer_new(f.io);
+    f.cfg = st_small_config(1 << 20, 4096);
+    cr_assert_eq(plog_env_new(&f.env, &d->io), SL_OK);
+    fx_open(&f);
+    for (int i = 0; i < 4; i++) {
+        b[i] = st_batch(i + 1, 100, 10, i, &len[i]);
+        cr_assert_eq(plog_append(f.log, b[i], len[i], i == 2, st_cb, &ud[i]), SL_OK);
+    }
+    cr_assert_eq(plog_end_offset(f.log), 10, "offsets reserved at append");
+    cr_assert_eq(plog_high_watermark(f.log), 0);
+    cr_assert_eq(plog_env_pending(f.env), 4);
+    cr_assert_eq(plog_read(f.log, 0, 100, &s), SL_OK);
+    cr_assert_eq(s.len, 0, "nothing visible below an incomplete write");
+
+    defer_complete(d, 1);
+    defer_complete(d, 3);
+    cr_assert_eq(rec.n, 0, "acks wait for earlier writes");
+    cr_assert_eq(plog_high_watermark(f.log), 0);
+    defer_complete(d, 0);
+    /* 0 and 1 acked in order; 2 is durable and waits; 3 is acked behind it. */
+    cr_assert_eq(rec.n, 2);
+    cr_assert_eq(rec.tag[0], 0);
+    cr_assert_eq(rec.tag[1], 1);
+    cr_assert_eq(plog_high_watermark(f.log), 3);
+    cr_assert_eq(plog_env_flush(f.env), 0, "no durable waiter has completed");
+
+    defer_complete(d, 2);
+    cr_assert_eq(plog_high_watermark(f.log), 10);
+    cr_assert_eq(rec.n, 3);
+    cr_assert_eq(rec.tag[2], 3);
+    cr_assert_eq(plog_env_flush(f.env), 1);
+    cr_assert_eq(plog_env_flush(f.env), 0, "one sync in flight per log");
+    cr_assert_eq(rec.n, 3, "durable waits for the sync's completion");
+    cr_assert_eq(plog_durable(f.log), 0);
+    defer_complete(d, 4);
+    cr_assert_eq(rec.n, 4);
+    cr_assert_eq(rec.tag[3], 2);
+    cr_assert_eq(rec.base[3], 3);
+    cr_assert_eq(plog_durable(f.log), 10);
+    cr_assert_eq(plog_env_pending(f.env), 0);
+    fx_fini(&f);
+    sl_io_free(&d->io);
+    for (int i = 0; i < 4; i++)
+        free(b[i]);
+}
+
+Test(log, sync_covers_only_completed_writes)
+{
+    fixture f;
+    defer_io *d;
+    st_cbs rec = { 0 };
+    st_cb_ud ud[2] = { { &rec, 0 }, { &rec, 1 } };
+    uint8_t *b[2];
+    size_t len[2];
+
+    memset(&f, 0, sizeof f);
+    f.dir = st_tmpdir();
+    f.io = sl_io_sync_new();
+    d = defer_new(f.io);
+    f.cfg = st_small_config(1 << 20, 4096);
+    cr_assert_eq(plog_env_new(&f.env, &d->io), SL_OK);
+    fx_open(&f);
+    for (int i = 0; i < 2; i++) {
+        b[i] = st_batch(2, 100, 10, i, &len[i]);
+        cr_assert_eq(plog_append(f.log, b[i], len[i], true, st_cb, &ud[i]), SL_OK);
+    }
+    defer_complete(d, 0);
+    cr_assert_eq(plog_env_flush(f.env), 1);
+    defer_complete(d, 1); /* the second write lands while the sync runs */
+    defer_complete(d, 2); /* the sync: it was issued before write 1 completed */
+    cr_assert_eq(rec.n, 1);
+    cr_assert_eq(rec.tag[0], 0);
+    cr_assert_eq(plog_durable(f.log), 2);
+    cr_assert_eq(plog_env_flush(f.env), 1, "a second round for the rest");
+    defer_complete(d, 3);
+    cr_assert_eq(rec.n, 2);
+    cr_assert_eq(plog_durable(f.log), 4);
+    fx_fini(&f);
+    sl_io_free(&d->io);
+    free(b[0]);
+    free(b[1]);
+}
+
+/* --- failing io ----------------------------------------------------------- */
+
+typedef struct fail_io {
+    sl_io io;
+    sl_io_ops ops;
+    sl_io *real;
+    int writes_ok;   /* pwrites that succeed before they fail */
+    bool fail_sync;
+} fail_io;
+
+static void fail_pwrite(sl_io *io, sl_io_req *req, int fd, const void *buf, size_t len, off_t off)
+{
+    fail_io *x = (fail_io *)io;
+
+    if (x->writes_ok-- > 0) {
+        x->real->ops->pwrite(x->real, req, fd, buf, len, off);
+        return;
+    }
+    req->cb(req, SL_E_NOSPC);
+}
+
+static void fail_datasync(sl_io *io, sl_io_req *req, int fd)
+{
+    fail_io *x = (fail_io *)io;
+
+    if (x->fail_sync)
+        req->cb(req, SL_E_IO);
+    else
+        x->real->ops->datasync(x->real, req, fd);
+}
+
+static void fail_destroy(sl_io *io) { free(io); }
+
+static fail_io *fail_new(sl_io *real, int writes_ok)
+{
+    fail_io *x = calloc(1, sizeof *x);
+
+    x->real = real;
+    x->writes_ok = writes_ok;
+    x->ops = *real->ops;
+    x->ops.pwrite = fail_pwrite;
+    x->ops.datasync = fail_datasync;
+    x->ops.destroy = fail_destroy;
+    x->io.ops = &x->ops;
+    return x;
+}
+
+Test(log, failed_write_fails_the_log)
+{
+    fixture f;
+    fail_io *x;
+    st_cbs rec = { 0 };
+    st_cb_ud ud[5] = { { &rec, 0 }, { &rec, 1 }, { &rec, 2 }, { &rec, 3 }, { &rec, 4 } };
+    uint8_t *b[5];
+    size_t len[5];
+
+    memset(&f, 0, sizeof f);
+    f.dir = st_tmpdir();
+    f.io = sl_io_sync_new();
+    x = fail_new(f.io, 3);
+    f.cfg = st_small_config(1 << 20, 4096);
+    cr_assert_eq(plog_env_new(&f.env, &x->io), SL_OK);
+    fx_open(&f);
+    for (int i = 0; i < 5; i++)
+        b[i] = st_batch(2, 100, 10, i, &len[i]);
+    cr_assert_eq(plog_append(f.log, b[0], len[0], false, st_cb, &ud[0]), SL_OK);
+    cr_assert_eq(plog_append(f.log, b[1], len[1], false, st_cb, &ud[1]), SL_OK);
+    cr_assert_eq(plog_append(f.log, b[2], len[2], true, st_cb, &ud[2]), SL_OK);
+    cr_assert_eq(rec.n, 2, "two acked, one durable waiting");
+    cr_assert_eq(plog_append(f.log, b[3], len[3], false, st_cb, &ud[3]), SL_OK);
+    /* The write failed: the durable waiter and the failed append get the
+     * error, in offset order; nothing is acknowledged after. */
+    cr_assert_eq(rec.n, 4);
+    cr_assert_eq(rec.tag[2], 2);
+    cr_assert_eq(rec.err[2], SL_E_NOSPC);
+    cr_assert_eq(rec.tag[3], 3);
+    cr_assert_eq(rec.err[3], SL_E_NOSPC);
+    cr_assert_eq(plog_state(f.log), SL_E_FATAL);
+    cr_assert_eq(plog_append(f.log, b[4], len[4], false, st_cb, &ud[4]), SL_E_FATAL);
+    cr_assert_eq(plog_env_flush(f.env), 0);
+    cr_assert_eq(rec.n, 4);
+    cr_assert_eq(plog_env_pending(f.env), 0);
+    cr_assert_eq(plog_high_watermark(f.log), 6, "what was written stays readable");
+    check_batch_at(f.log, 3);
+    plog_close(f.log);
+    plog_env_free(f.env);
+    sl_io_free(&x->io);
+
+    /* Reopen with the real io: the acknowledged data is there. */
+    cr_assert_eq(plog_env_new(&f.env, f.io), SL_OK);
+    fx_open(&f);
+    cr_assert_eq(plog_end_offset(f.log), 6, "the durable one's write had completed");
+    check_batch_at(f.log, 0);
+    check_batch_at(f.log, 3);
+    cr_assert_eq(plog_state(f.log), SL_OK);
+    fx_fini(&f);
+    for (int i = 0; i < 5; i++)
+        free(b[i]);
+}
+
+Test(log, failed_sync_fails_the_log)
+{
+    fixture f;
+    fail_io *x;
+    st_cbs rec = { 0 };
+    st_cb_ud ud[3] = { { &rec, 0 }, { &rec, 1 }, { &rec, 2 } };
+    uint8_t *b[3];
+    size_t len[3];
+
+    memset(&f, 0, sizeof f);
+    f.dir = st_tmpdir();
+    f.io = sl_io_sync_new();
+    x = fail_new(f.io, 100);
+    x->fail_sync = true;
+    f.cfg = st_small_config(1 << 20, 4096);
+    cr_assert_eq(plog_env_new(&f.env, &x->io), SL_OK);
+    fx_open(&f);
+    for (int i = 0; i < 3; i++)
+        b[i] = st_batch(1, 100, 10, i, &len[i]);
+    cr_assert_eq(plog_append(f.log, b[0], len[0], true, st_cb, &ud[0]), SL_OK);
+    cr_assert_eq(plog_append(f.log, b[1], len[1], true, st_cb, &ud[1]), SL_OK);
+    cr_assert_eq(plog_env_flush(f.env), 1);
+    cr_assert_eq(rec.n, 2);
+    cr_assert_eq(rec.err[0], SL_E_IO);
+    cr_assert_eq(rec.err[1], SL_E_IO);
+    cr_assert_eq(plog_durable(f.log), 0, "never durable after a failed sync");
+    cr_assert_eq(plog_state(f.log), SL_E_FATAL);
+    cr_assert_eq(plog_append(f.log, b[2], len[2], true, st_cb, &ud[2]), SL_E_FATAL);
+    plog_close(f.log);
+    f.log = NULL;
+    plog_env_free(f.env);
+    sl_io_free(&x->io);
+    sl_io_free(f.io);
+    st_rmdir(f.dir);
+    for (int i = 0; i < 3; i++)
+        free(b[i]);
+}
+
+/* --- offset for time ------------------------------------------------------ */
+
+/* Set the codec bits (pretend compressed) and fix the CRC. */
+static void mark_compressed(uint8_t *b, size_t len)
+{
+    sl_put_be16(b + 21, (uint16_t)(sl_be16(b + 21) | 1));
+    sl_put_be32(b + 17, crc32c(0, b + 21, len - 21));
+}
+
+Test(log, offset_for_time)
+{
+    fixture f;
+    int64_t off, ts;
+    size_t len;
+    uint8_t *b;
+    st_cbs rec = { 0 };
+    st_cb_ud ud = { &rec, 0 };
+
+    fx_init(&f, st_small_config(300, 100));
+    /* Batches of 4 records at 1000.., 2000.., ..; one compressed at 6000. */
+    for (int i = 1; i <= 8; i++) {
+        b = st_batch(4, i * 1000, 20, i, &len);
+        if (i == 6)
+            mark_compressed(b, len);
+        cr_assert_eq(plog_append(f.log, b, len, false, st_cb, &ud), SL_OK);
+        free(b);
+    }
+    cr_assert_eq(plog_offset_for_time(f.log, 0, &off, &ts), SL_OK);
+    cr_assert_eq(off, 0);
+    cr_assert_eq(ts, 1000);
+    cr_assert_eq(plog_offset_for_time(f.log, 3002, &off, &ts), SL_OK);
+    cr_assert_eq(off, 10, "third record of the third batch");
+    cr_assert_eq(ts, 3002);
+    cr_assert_eq(plog_offset_for_time(f.log, 3004, &off, &ts), SL_OK);
+    cr_assert_eq(off, 12, "past the batch's max: the next batch");
+    cr_assert_eq(ts, 4000);
+    cr_assert_eq(plog_offset_for_time(f.log, 6002, &off, &ts), SL_OK);
+    cr_assert_eq(off, 20, "compressed: the batch's base offset");
+    cr_assert_eq(ts, 6003);
+    cr_assert_eq(plog_offset_for_time(f.log, 8003, &off, &ts), SL_OK);
+    cr_assert_eq(off, 31);
+    cr_assert_eq(plog_offset_for_time(f.log, 8004, &off, &ts), SL_OK);
+    cr_assert_eq(off, -1, "none");
+    /* The same after a reopen (segments below the last not scanned). */
+    fx_reopen(&f);
+    cr_assert_eq(plog_offset_for_time(f.log, 3002, &off, &ts), SL_OK);
+    cr_assert_eq(off, 10);
+    cr_assert_eq(plog_offset_for_time(f.log, 5000, &off, &ts), SL_OK);
+    cr_assert_eq(off, 16);
+    cr_assert_eq(plog_offset_for_time(f.log, 9000, &off, &ts), SL_OK);
+    cr_assert_eq(off, -1);
+    fx_fini(&f);
+}
+
+Test(log, invalid_config)
+{
+    char *dir = st_tmpdir();
+    sl_io *io = sl_io_sync_new();
+    plog_env *env;
+    plog *l = NULL;
+    plog_config cfg = st_small_config(1 << 20, 4096);
+    char err[256] = "";
+
+    cr_assert_eq(plog_env_new(&env, io), SL_OK);
+    cfg.index_max_bytes = 4;
+    cr_assert_eq(plog_open(&l, env, dir, &cfg, err, sizeof err), SL_E_INVAL);
+    cr_assert_neq(err[0], '\0', "errstr says why");
+    plog_env_free(env);
+    sl_io_free(io);
+    st_rmdir(dir);
+}
+
+static char *read_rp(const char *dir)
+{
+    char *p = st_path(dir, "recovery-point");
+    char *buf = calloc(1, 64);
+    int fd = open(p, O_RDONLY);
+
+    if (fd >= 0) {
+        cr_assert_gt(read(fd, buf, 63), 0);
+        close(fd);
+    }
+    free(p);
+    return buf;
+}
+
+Test(log, rolled_segment_is_flushed_and_moves_the_recovery_point)
+{
+    fixture f;
+    char *rp;
+
+    fx_init(&f, st_small_config(400, 64));
+    for (int i = 0; i < 4; i++) /* ~157-byte batches: two per segment */
+        append_n(&f, 2, 1000, 40, NULL, NULL);
+    rp = read_rp(f.dir);
+    cr_assert_str_eq(rp, "", "not before the rolled segment is synced");
+    free(rp);
+    cr_assert_eq(plog_env_flush(f.env), 1, "a roll asks for a sync without acks=all");
+    rp = read_rp(f.dir);
+    cr_assert_str_eq(rp, "0\n4\n");
+    free(rp);
+    cr_assert_eq(plog_durable(f.log), 8);
+    cr_assert_eq(plog_env_flush(f.env), 0);
+    cr_assert_eq(plog_env_pending(f.env), 0);
+    fx_fini(&f);
+}
+
+Test(log, durable_round_spans_a_roll)
+{
+    fixture f;
+    defer_io *d;
+    st_cbs rec = { 0 };
+    st_cb_ud ud[3] = { { &rec, 0 }, { &rec, 1 }, { &rec, 2 } };
+    uint8_t *b[3];
+    size_t len[3];
+    char *rp;
+
+    memset(&f, 0, sizeof f);
+    f.dir = st_tmpdir();
+    f.io = sl_io_sync_new();
+    d = defer_new(f.io);
+    f.cfg = st_small_config(400, 64);
+    cr_assert_eq(plog_env_new(&f.env, &d->io), SL_OK);
+    fx_open(&f);
+    for (int i = 0; i < 3; i++) {
+        b[i] = st_batch(2, 100, 40, i, &len[i]);
+        cr_assert_eq(plog_append(f.log, b[i], len[i], true, st_cb, &ud[i]), SL_OK);
+    }
+    cr_assert_eq(d->n, 3, "three writes, the third in a new segment");
+    cr_assert_eq(plog_env_flush(f.env), 0, "the rolled segment's writes are in flight");
+    defer_complete(d, 0);
+    defer_complete(d, 1);
+    defer_complete(d, 2);
+    cr_assert_eq(plog_env_flush(f.env), 1);
+    cr_assert_eq(d->n, 5, "one datasync per segment in the round");
+    defer_complete(d, 3);
+    cr_assert_eq(rec.n, 0, "the round is not complete");
+    defer_complete(d, 4);
+    cr_assert_eq(rec.n, 3);
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(rec.err[i], SL_OK);
+        cr_assert_eq(rec.base[i], 2 * i);
+    }
+    cr_assert_eq(plog_durable(f.log), 6);
+    rp = read_rp(f.dir);
+    cr_assert_str_eq(rp, "0\n4\n");
+    free(rp);
+    fx_fini(&f);
+    sl_io_free(&d->io);
+    for (int i = 0; i < 3; i++)
+        free(b[i]);
+}

@@ -1,0 +1,404 @@
+/* test_recover.c - storage/recover.c: a torn or corrupt tail is cut at open,
+ * exactly at the last whole batch; indexes are rebuilt; the recovery point
+ * decides what is scanned. */
+#include <dirent.h>
+
+#include "storage/storage_int.h"
+#include "storage_test.h"
+
+static uint8_t *slurp(const char *path, size_t *n)
+{
+    int64_t sz = st_file_size(path);
+    uint8_t *buf;
+    int fd;
+
+    cr_assert_geq(sz, 0, "%s exists", path);
+    buf = malloc((size_t)sz + 1);
+    fd = open(path, O_RDONLY);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(pread(fd, buf, (size_t)sz, 0), sz);
+    close(fd);
+    *n = (size_t)sz;
+    return buf;
+}
+
+static void spit(const char *path, const uint8_t *p, size_t n)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(write(fd, p, n), (ssize_t)n);
+    close(fd);
+}
+
+static char *seg_file(const char *dir, int64_t base, const char *ext)
+{
+    char *p = seg_path(dir, base, ext);
+
+    cr_assert(p);
+    return p;
+}
+
+typedef struct env {
+    char *dir;
+    sl_io *io;
+    plog_env *penv;
+    plog_config cfg;
+} env;
+
+static void env_init(env *e, plog_config cfg)
+{
+    e->dir = st_tmpdir();
+    e->io = sl_io_sync_new();
+    e->cfg = cfg;
+    cr_assert_eq(plog_env_new(&e->penv, e->io), SL_OK);
+}
+
+static void env_fini(env *e)
+{
+    plog_env_free(e->penv);
+    sl_io_free(e->io);
+    st_rmdir(e->dir);
+}
+
+static plog *open_log(env *e, const char *dir)
+{
+    plog *l;
+    char err[256] = "";
+
+    cr_assert_eq(plog_open(&l, e->penv, dir, &e->cfg, err, sizeof err), SL_OK, "%s", err);
+    return l;
+}
+
+/* Append batches of `recs` records each; returns each batch's size. */
+static void fill(plog *l, int nbatch, int recs, size_t vsize, size_t *sizes)
+{
+    st_cbs rec = { 0 };
+    st_cb_ud ud = { &rec, 0 };
+
+    for (int i = 0; i < nbatch; i++) {
+        size_t len;
+        uint8_t *b = st_batch(recs, 1000 + i, vsize, i, &len);
+
+        cr_assert_eq(plog_append(l, b, len, false, st_cb, &ud), SL_OK);
+        if (sizes)
+            sizes[i] = len;
+        free(b);
+    }
+    cr_assert_eq(rec.n, nbatch);
+}
+
+/* Every offset below the end reads back as a valid batch holding it. */
+static void check_readable(plog *l)
+{
+    for (int64_t o = 0; o < plog_high_watermark(l); o++) {
+        plog_slice s;
+        rec_batch h;
+        uint8_t *buf;
+
+        cr_assert_eq(plog_read(l, o, 1, &s), SL_OK);
+        buf = st_slice_bytes(&s);
+        cr_assert_eq(rec_batch_validate(buf, (size_t)s.len, &h), SL_OK);
+        cr_assert(h.base_offset <= o && o <= h.base_offset + h.last_offset_delta);
+        free(buf);
+    }
+}
+
+Test(recover, truncation_at_every_byte_of_the_last_batch)
+{
+    env e;
+    size_t sizes[3], n, last_start;
+    uint8_t *orig;
+    char *logf;
+    plog *l;
+
+    env_init(&e, st_small_config(1 << 20, 64));
+    l = open_log(&e, e.dir);
+    fill(l, 3, 3, 12, sizes);
+    plog_close(l);
+    logf = seg_file(e.dir, 0, ".log");
+    orig = slurp(logf, &n);
+    last_start = sizes[0] + sizes[1];
+    cr_assert_eq(n, last_start + sizes[2]);
+
+    for (size_t cut = last_start; cut < n; cut++) {
+        spit(logf, orig, cut);
+        l = open_log(&e, e.dir);
+        cr_assert_eq(plog_end_offset(l), 6, "cut at %zu keeps the two whole batches", cut);
+        cr_assert_eq(plog_high_watermark(l), 6);
+        cr_assert_eq(st_file_size(logf), (int64_t)last_start, "the torn bytes are gone");
+        check_readable(l);
+        plog_close(l);
+    }
+    /* Nothing cut: all three stay. */
+    spit(logf, orig, n);
+    l = open_log(&e, e.dir);
+    cr_assert_eq(plog_end_offset(l), 9);
+    check_readable(l);
+    plog_close(l);
+    free(orig);
+    free(logf);
+    env_fini(&e);
+}
+
+Test(recover, garbage_after_the_last_batch_is_cut)
+{
+    env e;
+    size_t n;
+    uint8_t *orig, *junk;
+    char *logf;
+    plog *l;
+
+    env_init(&e, st_small_config(1 << 20, 64));
+    l = open_log(&e, e.dir);
+    fill(l, 4, 2, 30, NULL);
+    plog_close(l);
+    logf = seg_file(e.dir, 0, ".log");
+    orig = slurp(logf, &n);
+    junk = malloc(n + 4096);
+    memcpy(junk, orig, n);
+
+    /* Zeros (a file extended but never written), then random bytes, then
+     * a copy of a valid batch with a stale offset. */
+    memset(junk + n, 0, 4096);
+    spit(logf, junk, n + 4096);
+    l = open_log(&e, e.dir);
+    cr_assert_eq(plog_end_offset(l), 8);
+    plog_close(l);
+    cr_assert_eq(st_file_size(logf), (int64_t)n);
+
+    srand(3);
+    for (int i = 0; i < 4096; i++)
+        junk[n + (size_t)i] = (uint8_t)rand();
+    spit(logf, junk, n + 777);
+    l = open_log(&e, e.dir);
+    cr_assert_eq(plog_end_offset(l), 8);
+    plog_close(l);
+    cr_assert_eq(st_file_size(logf), (int64_t)n);
+
+    memcpy(junk + n, orig, n / 4); /* batch 0 again: offset goes backwards */
+    spit(logf, junk, n + n / 4);
+    l = open_log(&e, e.dir);
+    cr_assert_eq(plog_end_offset(l), 8);
+    check_readable(l);
+    plog_close(l);
+    cr_assert_eq(st_file_size(logf), (int64_t)n);
+    free(junk);
+    free(orig);
+    free(logf);
+    env_fini(&e);
+}
+
+Test(recover, corrupt_byte_cuts_from_that_batch)
+{
+    env e;
+    size_t sizes[4], n;
+    uint8_t *orig;
+    char *logf;
+    plog *l;
+
+    env_init(&e, st_small_config(1 << 20, 64));
+    l = open_log(&e, e.dir);
+    fill(l, 4, 2, 30, sizes);
+    plog_close(l);
+    logf = seg_file(e.dir, 0, ".log");
+    orig = slurp(logf, &n);
+    orig[sizes[0] + 70] ^= 0x40; /* inside batch 1's records: CRC mismatch */
+    spit(logf, orig, n);
+    l = open_log(&e, e.dir);
+    cr_assert_eq(plog_end_offset(l), 2);
+    cr_assert_eq(st_file_size(logf), (int64_t)sizes[0]);
+    check_readable(l);
+    plog_close(l);
+    free(orig);
+    free(logf);
+    env_fini(&e);
+}
+
+static int count_logs(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    int n = 0;
+    int64_t base;
+
+    cr_assert(d);
+    while ((de = readdir(d)) != NULL)
+        n += seg_parse_name(de->d_name, &base);
+    closedir(d);
+    return n;
+}
+
+/* Copy every regular file of `from` into `to` (made): a crash image of a
+ * log still open, its page cache as a crash would leave it. */
+static void copy_dir(const char *from, const char *to)
+{
+    DIR *d = opendir(from);
+    struct dirent *de;
+
+    cr_assert_eq(mkdir(to, 0755), 0);
+    while ((de = readdir(d)) != NULL) {
+        char *src, *dst;
+        uint8_t *buf;
+        size_t n;
+
+        if (de->d_name[0] == '.')
+            continue;
+        src = st_path(from, de->d_name);
+        dst = st_path(to, de->d_name);
+        buf = slurp(src, &n);
+        spit(dst, buf, n);
+        free(buf);
+        free(src);
+        free(dst);
+    }
+    closedir(d);
+}
+
+Test(recover, torn_tail_in_a_rolled_segment_after_a_crash)
+{
+    env e;
+    char *live, *crash, *seg1, *rp;
+    size_t n, sizes[12];
+    uint8_t *buf;
+    plog *l;
+
+    env_init(&e, st_small_config(400, 64));
+    live = st_path(e.dir, "live");
+    crash = st_path(e.dir, "crash");
+    l = open_log(&e, live);
+    fill(l, 12, 2, 40, sizes); /* ~150-byte batches, 2 per segment */
+    cr_assert_eq(count_logs(live), 6);
+    copy_dir(live, crash);
+    plog_close(l);
+
+    /* The crash image: no clean close, so no recovery point past segment 0;
+     * segment 2 (offsets 4..7) lost the end of its second batch. */
+    rp = st_path(crash, "recovery-point");
+    cr_assert_not(st_exists(rp), "no roll was synced before the copy");
+    seg1 = seg_file(crash, 4, ".log");
+    buf = slurp(seg1, &n);
+    cr_assert_eq(n, sizes[2] + sizes[3]);
+    spit(seg1, buf, n - 5);
+    free(buf);
+    l = open_log(&e, crash);
+    cr_assert_eq(plog_end_offset(l), 6, "cut inside segment 4, later ones deleted");
+    cr_assert_eq(count_logs(crash), 2);
+    check_readable(l);
+    fill(l, 1, 2, 40, NULL);
+    cr_assert_eq(plog_end_offset(l), 8);
+    plog_close(l);
+    l = open_log(&e, crash);
+    cr_assert_eq(plog_end_offset(l), 8);
+    check_readable(l);
+    plog_close(l);
+    free(rp);
+    free(seg1);
+    free(live);
+    free(crash);
+    env_fini(&e);
+}
+
+Test(recover, recovery_point_moves_at_close_and_skips_clean_segments)
+{
+    env e;
+    char *rp, *seg0;
+    uint8_t *buf;
+    size_t n;
+    plog *l;
+
+    env_init(&e, st_small_config(400, 64));
+    l = open_log(&e, e.dir);
+    fill(l, 8, 2, 40, NULL);
+    plog_close(l);
+    rp = st_path(e.dir, "recovery-point");
+    buf = slurp(rp, &n);
+    buf[n] = '\0';
+    cr_assert_str_eq((char *)buf, "0\n12\n", "base of the last segment");
+    free(buf);
+    /* Data below the point is not read at open (a clean start reads only
+     * the last segment): a flipped byte there goes unseen. */
+    seg0 = seg_file(e.dir, 0, ".log");
+    buf = slurp(seg0, &n);
+    buf[n - 3] ^= 1;
+    spit(seg0, buf, n);
+    l = open_log(&e, e.dir);
+    cr_assert_eq(plog_end_offset(l), 16);
+    plog_close(l);
+    /* Without the point everything is scanned and the flip is found. */
+    cr_assert_eq(unlink(rp), 0);
+    l = open_log(&e, e.dir);
+    cr_assert_eq(plog_end_offset(l), 2);
+    cr_assert_eq(count_logs(e.dir), 1);
+    plog_close(l);
+    free(buf);
+    free(seg0);
+    free(rp);
+    env_fini(&e);
+}
+
+Test(recover, damaged_index_of_a_clean_segment_is_rebuilt)
+{
+    env e;
+    char *idx;
+    uint8_t zeros[64] = { 0 }, *buf;
+    size_t n;
+    plog *l;
+    int fd;
+
+    env_init(&e, st_small_config(2000, 64));
+    l = open_log(&e, e.dir);
+    fill(l, 40, 2, 30, NULL);
+    plog_close(l);
+    idx = seg_file(e.dir, 0, ".index");
+    buf = slurp(idx, &n);
+    cr_assert_gt(n, 16, "the index has entries");
+    cr_assert_eq(n % 8, 0);
+    /* As if never trimmed: zero entries after the used ones. */
+    fd = open(idx, O_WRONLY | O_APPEND);
+    cr_assert_eq(write(fd, zeros, sizeof zeros), (ssize_t)sizeof zeros);
+    close(fd);
+    l = open_log(&e, e.dir);
+    check_readable(l);
+    plog_close(l);
+    cr_assert_eq(st_file_size(idx), (int64_t)n, "rebuilt to the same entries");
+    free(buf);
+    buf = slurp(idx, &n);
+    /* Garbage: positions past the file. */
+    memset(buf, 0xff, n);
+    spit(idx, buf, n);
+    l = open_log(&e, e.dir);
+    check_readable(l);
+    plog_close(l);
+    free(buf);
+    free(idx);
+    env_fini(&e);
+}
+
+Test(recover, last_segment_index_rebuilt_by_scan)
+{
+    env e;
+    char *idx;
+    size_t n, m;
+    uint8_t *a, *b;
+    plog *l;
+
+    env_init(&e, st_small_config(1 << 20, 64));
+    l = open_log(&e, e.dir);
+    fill(l, 30, 2, 30, NULL);
+    plog_close(l);
+    idx = seg_file(e.dir, 0, ".index");
+    a = slurp(idx, &n);
+    cr_assert_gt(n, 0);
+    cr_assert_eq(unlink(idx), 0);
+    l = open_log(&e, e.dir);
+    check_readable(l);
+    plog_close(l);
+    b = slurp(idx, &m);
+    cr_assert_eq(m, n);
+    cr_assert_eq(memcmp(a, b, n), 0, "the scan builds the index appends built");
+    free(a);
+    free(b);
+    free(idx);
+    env_fini(&e);
+}

@@ -1,0 +1,183 @@
+/* test_segment.c - storage/segment.c: file names, the sparse index (note,
+ * lookup, trim, load), batch header decoding. */
+#include "storage/storage_int.h"
+#include "storage_test.h"
+
+Test(segment, names)
+{
+    char *p = seg_path("/d", 42, ".log");
+    int64_t base;
+
+    cr_assert_str_eq(p, "/d/00000000000000000042.log");
+    free(p);
+    cr_assert(seg_parse_name("00000000000000000042.log", &base));
+    cr_assert_eq(base, 42);
+    cr_assert(seg_parse_name("09223372036854775807.log", &base));
+    cr_assert_eq(base, INT64_MAX);
+    cr_assert_not(seg_parse_name("09223372036854775808.log", &base), "overflow");
+    cr_assert_not(seg_parse_name("0000000000000000042.log", &base), "19 digits");
+    cr_assert_not(seg_parse_name("00000000000000000042.index", &base));
+    cr_assert_not(seg_parse_name("0000000000000000004x.log", &base));
+    cr_assert_not(seg_parse_name("00000000000000000042.log.deleted", &base));
+}
+
+typedef struct segfx {
+    char *dir;
+    sl_io *io;
+    seg *s;
+} segfx;
+
+static void sfx_open(segfx *f, int64_t base, bool create)
+{
+    char err[256] = "";
+
+    cr_assert_eq(seg_open(&f->s, f->io, f->dir, base, create, err, sizeof err), SL_OK, "%s", err);
+}
+
+Test(segment, open_missing_without_create)
+{
+    segfx f = { st_tmpdir(), sl_io_sync_new(), NULL };
+    char err[256] = "";
+
+    cr_assert_eq(seg_open(&f.s, f.io, f.dir, 5, false, err, sizeof err), SL_E_NOTFOUND);
+    cr_assert_neq(err[0], '\0');
+    sl_io_free(f.io);
+    st_rmdir(f.dir);
+}
+
+/* Index entries every `interval` bytes, Kafka's rule: the first batch of a
+ * segment never gets one; a batch gets one once more than `interval` bytes
+ * were appended since the previous entry. */
+Test(segment, index_note_and_lookup)
+{
+    segfx f = { st_tmpdir(), sl_io_sync_new(), NULL };
+
+    sfx_open(&f, 1000, true);
+    cr_assert_eq(seg_index_open_rw(f.s, f.io, 8 * 4), SL_OK);
+    /* Batches of 100 bytes and 10 offsets: offsets 1000.., positions 0.. */
+    for (int i = 0; i < 6; i++)
+        seg_index_note(f.s, 1000 + i * 10 + 9, i * 100, 100, 150);
+    /* Entries after 200 bytes: batches 2 (pos 200, last 1029) and 4. */
+    cr_assert_eq(f.s->idx_n, 2);
+    cr_assert_eq(seg_index_lookup(f.s, 1000), 0);
+    cr_assert_eq(seg_index_lookup(f.s, 1028), 0, "before the first entry's last offset");
+    cr_assert_eq(seg_index_lookup(f.s, 1029), 200);
+    cr_assert_eq(seg_index_lookup(f.s, 1035), 200);
+    cr_assert_eq(seg_index_lookup(f.s, 1049), 400);
+    cr_assert_eq(seg_index_lookup(f.s, 999999), 400);
+    cr_assert_eq(seg_index_lookup(f.s, 5), 0, "below the base");
+    cr_assert_eq(seg_index_floor_pos(f.s, 199), 0);
+    cr_assert_eq(seg_index_floor_pos(f.s, 200), 200);
+    cr_assert_eq(seg_index_floor_pos(f.s, 399), 200);
+    cr_assert_eq(seg_index_floor_pos(f.s, 10000), 400);
+    cr_assert_not(seg_index_full(f.s));
+    for (int i = 6; i < 20; i++)
+        seg_index_note(f.s, 1000 + i * 10 + 9, i * 100, 100, 150);
+    cr_assert_eq(f.s->idx_n, 4, "capacity 4 entries");
+    cr_assert(seg_index_full(f.s));
+    seg_close(f.s, f.io);
+    sl_io_free(f.io);
+    st_rmdir(f.dir);
+}
+
+Test(segment, trim_then_load)
+{
+    segfx f = { st_tmpdir(), sl_io_sync_new(), NULL };
+    char *idx;
+    uint8_t data[1000] = { 0 };
+
+    sfx_open(&f, 0, true);
+    cr_assert_eq(seg_index_open_rw(f.s, f.io, 4096), SL_OK);
+    idx = strdup(f.s->idx_path);
+    cr_assert_eq(st_file_size(idx), 4096, "preallocated");
+    for (int i = 0; i < 10; i++)
+        seg_index_note(f.s, i, i * 100, 100, 50);
+    cr_assert_eq(f.s->idx_n, 9);
+    cr_assert_eq(f.io->ops->pwrite_sync(f.io, f.s->log_fd, data, sizeof data, 0), SL_OK);
+    seg_close(f.s, f.io);
+    cr_assert_eq(st_file_size(idx), 9 * 8, "trimmed at close");
+
+    sfx_open(&f, 0, false);
+    cr_assert_eq(f.s->size, 1000);
+    cr_assert_eq(seg_index_load(f.s), SL_OK);
+    cr_assert_eq(f.s->idx_n, 9);
+    cr_assert_eq(seg_index_lookup(f.s, 5), 500);
+    seg_close(f.s, f.io);
+    cr_assert_eq(st_file_size(idx), 9 * 8, "a read-only index is left alone");
+
+    /* A .log shorter than the index says: the index is refused. */
+    sfx_open(&f, 0, false);
+    cr_assert_eq(f.io->ops->truncate(f.io, f.s->log_fd, 450), SL_OK);
+    f.s->size = 450;
+    cr_assert_eq(seg_index_load(f.s), SL_E_MALFORMED);
+    cr_assert_eq(f.s->idx_n, 0);
+    cr_assert_eq(seg_index_lookup(f.s, 5), 0, "no index: scan from the start");
+    seg_close(f.s, f.io);
+    free(idx);
+    sl_io_free(f.io);
+    st_rmdir(f.dir);
+}
+
+Test(segment, load_rejects_unordered_entries)
+{
+    segfx f = { st_tmpdir(), sl_io_sync_new(), NULL };
+    uint8_t ent[24], data[1000] = { 0 };
+
+    sfx_open(&f, 0, true);
+    cr_assert_eq(f.io->ops->pwrite_sync(f.io, f.s->log_fd, data, sizeof data, 0), SL_OK);
+    f.s->size = 1000;
+    sl_put_be32(ent, 5);
+    sl_put_be32(ent + 4, 100);
+    sl_put_be32(ent + 8, 9);
+    sl_put_be32(ent + 12, 200);
+    sl_put_be32(ent + 16, 9); /* offset not increasing */
+    sl_put_be32(ent + 20, 300);
+    cr_assert_eq(f.io->ops->pwrite_sync(f.io, f.s->idx_fd, ent, 16, 0), SL_OK);
+    cr_assert_eq(seg_index_load(f.s), SL_OK);
+    cr_assert_eq(f.s->idx_n, 2);
+    cr_assert_eq(f.io->ops->pwrite_sync(f.io, f.s->idx_fd, ent, 24, 0), SL_OK);
+    cr_assert_eq(seg_index_load(f.s), SL_E_MALFORMED);
+    cr_assert_eq(f.io->ops->pwrite_sync(f.io, f.s->idx_fd, ent, 20, 0), SL_OK);
+    cr_assert_eq(f.io->ops->truncate(f.io, f.s->idx_fd, 20), SL_OK);
+    cr_assert_eq(seg_index_load(f.s), SL_E_MALFORMED, "not a multiple of 8");
+    seg_close(f.s, f.io);
+    sl_io_free(f.io);
+    st_rmdir(f.dir);
+}
+
+Test(segment, header_decode)
+{
+    size_t len;
+    uint8_t *b = st_batch(3, 77, 5, 1, &len);
+    rec_batch h;
+
+    cr_assert_eq(seg_hdr_decode(b, &h), SL_OK);
+    cr_assert_eq((size_t)h.batch_length + REC_LOG_OVERHEAD, len);
+    cr_assert_eq(h.last_offset_delta, 2);
+    cr_assert_eq(h.base_timestamp, 77);
+    cr_assert_eq(h.max_timestamp, 79);
+    b[16] = 1;
+    cr_assert_eq(seg_hdr_decode(b, &h), SL_KE_CORRUPT_MESSAGE, "magic 1");
+    b[16] = 2;
+    sl_put_be32(b + 8, 48);
+    cr_assert_eq(seg_hdr_decode(b, &h), SL_KE_CORRUPT_MESSAGE, "length below a header");
+    free(b);
+}
+
+Test(segment, read_hdr_bounds)
+{
+    segfx f = { st_tmpdir(), sl_io_sync_new(), NULL };
+    size_t len;
+    uint8_t *b = st_batch(2, 1, 10, 1, &len);
+    rec_batch h;
+
+    sfx_open(&f, 0, true);
+    cr_assert_eq(f.io->ops->pwrite_sync(f.io, f.s->log_fd, b, len, 0), SL_OK);
+    cr_assert_eq(seg_read_hdr(f.s, f.io, 0, (int64_t)len, &h), SL_OK);
+    cr_assert_eq(seg_read_hdr(f.s, f.io, 0, (int64_t)len - 1, &h), SL_E_SHORT, "batch past limit");
+    cr_assert_eq(seg_read_hdr(f.s, f.io, 0, 60, &h), SL_E_SHORT, "header past limit");
+    seg_close(f.s, f.io);
+    free(b);
+    sl_io_free(f.io);
+    st_rmdir(f.dir);
+}
