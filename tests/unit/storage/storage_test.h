@@ -139,4 +139,86 @@ static inline plog_config st_small_config(int64_t segment_bytes, int32_t interva
     return cfg;
 }
 
+/* --- a plog over the sync io in a temporary directory ---------------- */
+
+typedef struct fixture {
+    char *dir;
+    sl_io *io;
+    plog_env *env;
+    plog *log;
+    plog_config cfg;
+} fixture;
+
+static inline void fx_open(fixture *f)
+{
+    char err[256] = "";
+
+    cr_assert_eq(plog_open(&f->log, f->env, f->dir, &f->cfg, err, sizeof err), SL_OK, "%s", err);
+}
+
+static inline void fx_init(fixture *f, plog_config cfg)
+{
+    memset(f, 0, sizeof *f);
+    f->dir = st_tmpdir();
+    f->io = sl_io_sync_new();
+    f->cfg = cfg;
+    cr_assert_eq(plog_env_new(&f->env, f->io), SL_OK);
+    fx_open(f);
+}
+
+static inline void fx_reopen(fixture *f)
+{
+    plog_close(f->log);
+    fx_open(f);
+}
+
+static inline void fx_fini(fixture *f)
+{
+    plog_close(f->log);
+    cr_assert_eq(plog_env_pending(f->env), 0);
+    plog_env_free(f->env);
+    sl_io_free(f->io);
+    st_rmdir(f->dir);
+}
+
+/* Append one batch of n records (non-durable, sync io: acked at return). */
+static inline int64_t append_n(fixture *f, int n, int64_t ts, size_t vsize, uint8_t **keep,
+                                size_t *klen)
+{
+    static st_cbs rec;
+    st_cb_ud ud = { &rec, 0 };
+    size_t len;
+    uint8_t *b = st_batch(n, ts, vsize, n, &len);
+    int before = rec.n;
+
+    cr_assert_eq(plog_append(f->log, b, len, false, st_cb, &ud), SL_OK);
+    cr_assert_eq(rec.n, before + 1, "sync io acks before plog_append returns");
+    cr_assert_eq(rec.err[before], SL_OK);
+    if (keep) {
+        *keep = b;
+        *klen = len;
+    } else {
+        free(b);
+    }
+    return rec.base[before];
+}
+
+static inline void check_batch_at(plog *l, int64_t off)
+{
+    plog_slice s;
+    rec_batch h;
+    uint8_t *buf;
+
+    cr_assert_eq(plog_read(l, off, 1, &s), SL_OK, "read %ld", (long)off);
+    cr_assert_gt(s.len, 0);
+    buf = st_slice_bytes(&s);
+    cr_assert_eq(rec_batch_validate(buf, (size_t)s.len, &h), SL_OK);
+    cr_assert_eq((int64_t)rec_batch_size(&h), s.len, "max_bytes 1 gives exactly one batch");
+    cr_assert(h.base_offset <= off && off <= h.base_offset + h.last_offset_delta,
+              "batch [%ld,%ld] holds %ld", (long)h.base_offset,
+              (long)(h.base_offset + h.last_offset_delta), (long)off);
+    cr_assert_eq(h.leader_epoch, 0);
+    free(buf);
+}
+
 #endif

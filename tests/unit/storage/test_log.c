@@ -3,88 +3,8 @@
 #include <dirent.h>
 #include <errno.h>
 
-#include "protocol/crc32c.h"
 #include "storage/storage_int.h"
 #include "storage_test.h"
-
-typedef struct fixture {
-    char *dir;
-    sl_io *io;
-    plog_env *env;
-    plog *log;
-    plog_config cfg;
-} fixture;
-
-static void fx_open(fixture *f)
-{
-    char err[256] = "";
-
-    cr_assert_eq(plog_open(&f->log, f->env, f->dir, &f->cfg, err, sizeof err), SL_OK, "%s", err);
-}
-
-static void fx_init(fixture *f, plog_config cfg)
-{
-    memset(f, 0, sizeof *f);
-    f->dir = st_tmpdir();
-    f->io = sl_io_sync_new();
-    f->cfg = cfg;
-    cr_assert_eq(plog_env_new(&f->env, f->io), SL_OK);
-    fx_open(f);
-}
-
-static void fx_reopen(fixture *f)
-{
-    plog_close(f->log);
-    fx_open(f);
-}
-
-static void fx_fini(fixture *f)
-{
-    plog_close(f->log);
-    cr_assert_eq(plog_env_pending(f->env), 0);
-    plog_env_free(f->env);
-    sl_io_free(f->io);
-    st_rmdir(f->dir);
-}
-
-/* Append one batch of n records (non-durable, sync io: acked at return). */
-static int64_t append_n(fixture *f, int n, int64_t ts, size_t vsize, uint8_t **keep, size_t *klen)
-{
-    static st_cbs rec;
-    st_cb_ud ud = { &rec, 0 };
-    size_t len;
-    uint8_t *b = st_batch(n, ts, vsize, n, &len);
-    int before = rec.n;
-
-    cr_assert_eq(plog_append(f->log, b, len, false, st_cb, &ud), SL_OK);
-    cr_assert_eq(rec.n, before + 1, "sync io acks before plog_append returns");
-    cr_assert_eq(rec.err[before], SL_OK);
-    if (keep) {
-        *keep = b;
-        *klen = len;
-    } else {
-        free(b);
-    }
-    return rec.base[before];
-}
-
-static void check_batch_at(plog *l, int64_t off)
-{
-    plog_slice s;
-    rec_batch h;
-    uint8_t *buf;
-
-    cr_assert_eq(plog_read(l, off, 1, &s), SL_OK, "read %ld", (long)off);
-    cr_assert_gt(s.len, 0);
-    buf = st_slice_bytes(&s);
-    cr_assert_eq(rec_batch_validate(buf, (size_t)s.len, &h), SL_OK);
-    cr_assert_eq((int64_t)rec_batch_size(&h), s.len, "max_bytes 1 gives exactly one batch");
-    cr_assert(h.base_offset <= off && off <= h.base_offset + h.last_offset_delta,
-              "batch [%ld,%ld] holds %ld", (long)h.base_offset,
-              (long)(h.base_offset + h.last_offset_delta), (long)off);
-    cr_assert_eq(h.leader_epoch, 0);
-    free(buf);
-}
 
 Test(log, open_empty)
 {
@@ -147,37 +67,6 @@ Test(log, append_assigns_offsets_and_reads_back)
     cr_assert_eq(plog_read(f.log, 9, 100, &s), SL_KE_OFFSET_OUT_OF_RANGE);
     for (int i = 0; i < 3; i++)
         free(b[i]);
-    fx_fini(&f);
-}
-
-Test(log, max_bytes_takes_whole_batches)
-{
-    fixture f;
-    size_t len;
-    uint8_t *b;
-    plog_slice s;
-
-    fx_init(&f, st_small_config(1 << 20, 4096));
-    for (int i = 0; i < 6; i++)
-        append_n(&f, 2, 1000, 50, i == 0 ? &b : NULL, &len);
-    /* All batches have the same size. */
-    cr_assert_eq(plog_read(f.log, 0, (int64_t)(len * 2 + len / 2), &s), SL_OK);
-    cr_assert_eq(s.len, (int64_t)len * 2);
-    close(s.fd);
-    cr_assert_eq(plog_read(f.log, 0, (int64_t)len * 3, &s), SL_OK);
-    cr_assert_eq(s.len, (int64_t)len * 3);
-    close(s.fd);
-    cr_assert_eq(plog_read(f.log, 0, 1, &s), SL_OK, "the first batch always");
-    cr_assert_eq(s.len, (int64_t)len);
-    close(s.fd);
-    cr_assert_eq(plog_read(f.log, 0, 0, &s), SL_OK);
-    cr_assert_eq(s.len, (int64_t)len);
-    close(s.fd);
-    cr_assert_eq(plog_read(f.log, 5, INT64_MAX, &s), SL_OK, "starts at the batch of offset 5");
-    cr_assert_eq(s.pos, (int64_t)len * 2);
-    cr_assert_eq(s.len, (int64_t)len * 4);
-    close(s.fd);
-    free(b);
     fx_fini(&f);
 }
 
@@ -639,60 +528,6 @@ Test(log, failed_sync_fails_the_log)
     st_rmdir(f.dir);
     for (int i = 0; i < 3; i++)
         free(b[i]);
-}
-
-/* --- offset for time ------------------------------------------------------ */
-
-/* Set the codec bits (pretend compressed) and fix the CRC. */
-static void mark_compressed(uint8_t *b, size_t len)
-{
-    sl_put_be16(b + 21, (uint16_t)(sl_be16(b + 21) | 1));
-    sl_put_be32(b + 17, crc32c(0, b + 21, len - 21));
-}
-
-Test(log, offset_for_time)
-{
-    fixture f;
-    int64_t off, ts;
-    size_t len;
-    uint8_t *b;
-    st_cbs rec = { 0 };
-    st_cb_ud ud = { &rec, 0 };
-
-    fx_init(&f, st_small_config(300, 100));
-    /* Batches of 4 records at 1000.., 2000.., ..; one compressed at 6000. */
-    for (int i = 1; i <= 8; i++) {
-        b = st_batch(4, i * 1000, 20, i, &len);
-        if (i == 6)
-            mark_compressed(b, len);
-        cr_assert_eq(plog_append(f.log, b, len, false, st_cb, &ud), SL_OK);
-        free(b);
-    }
-    cr_assert_eq(plog_offset_for_time(f.log, 0, &off, &ts), SL_OK);
-    cr_assert_eq(off, 0);
-    cr_assert_eq(ts, 1000);
-    cr_assert_eq(plog_offset_for_time(f.log, 3002, &off, &ts), SL_OK);
-    cr_assert_eq(off, 10, "third record of the third batch");
-    cr_assert_eq(ts, 3002);
-    cr_assert_eq(plog_offset_for_time(f.log, 3004, &off, &ts), SL_OK);
-    cr_assert_eq(off, 12, "past the batch's max: the next batch");
-    cr_assert_eq(ts, 4000);
-    cr_assert_eq(plog_offset_for_time(f.log, 6002, &off, &ts), SL_OK);
-    cr_assert_eq(off, 20, "compressed: the batch's base offset");
-    cr_assert_eq(ts, 6003);
-    cr_assert_eq(plog_offset_for_time(f.log, 8003, &off, &ts), SL_OK);
-    cr_assert_eq(off, 31);
-    cr_assert_eq(plog_offset_for_time(f.log, 8004, &off, &ts), SL_OK);
-    cr_assert_eq(off, -1, "none");
-    /* The same after a reopen (segments below the last not scanned). */
-    fx_reopen(&f);
-    cr_assert_eq(plog_offset_for_time(f.log, 3002, &off, &ts), SL_OK);
-    cr_assert_eq(off, 10);
-    cr_assert_eq(plog_offset_for_time(f.log, 5000, &off, &ts), SL_OK);
-    cr_assert_eq(off, 16);
-    cr_assert_eq(plog_offset_for_time(f.log, 9000, &off, &ts), SL_OK);
-    cr_assert_eq(off, -1);
-    fx_fini(&f);
 }
 
 Test(log, invalid_config)
