@@ -4,6 +4,7 @@
 #include <bsd/string.h>
 #include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,6 +51,39 @@ static const config_key keys[] = {
       "Connections accepted at once; more are closed on accept" },
     { "queued.max.requests", NULL, CT_INT, OFF(queued_max_requests), 0, 1, 1000, "32",
       "Requests of one connection in flight before the broker stops reading it" },
+
+    { "log.retention.hours", NULL, CT_INT, OFF(log_retention_hours), 0, -1, INT32_MAX, "168",
+      "Keep segments this long (-1: forever); log.retention.minutes/.ms take precedence" },
+    { "log.retention.minutes", NULL, CT_INT, OFF(log_retention_minutes), 0, -2, INT32_MAX,
+      "-2", "Retention in minutes (-1: forever; unset by default)" },
+    { "log.retention.ms", NULL, CT_INT, OFF(log_retention_ms), 0, -2, INT64_MAX, "-2",
+      "Retention in ms (-1: forever; unset by default)" },
+    { "log.retention.bytes", NULL, CT_INT, OFF(log_retention_bytes), 0, -1, INT64_MAX, "-1",
+      "Largest size of a partition before old segments are deleted (-1: no limit)" },
+    { "log.retention.check.interval.ms", NULL, CT_INT, OFF(log_retention_check_interval_ms), 0,
+      1, INT64_MAX, "300000", "How often retention is checked" },
+    { "log.roll.hours", NULL, CT_INT, OFF(log_roll_hours), 0, 1, INT32_MAX, "168",
+      "Roll a segment this old even if not full; log.roll.ms takes precedence" },
+    { "log.roll.ms", NULL, CT_INT, OFF(log_roll_ms), 0, -2, INT64_MAX, "-2",
+      "Roll a segment this old, in ms (unset by default)" },
+    { "log.flush.interval.messages", NULL, CT_INT, OFF(log_flush_interval_messages), 0, 1,
+      INT64_MAX, "9223372036854775807", "fdatasync a partition after this many messages" },
+    { "log.flush.interval.ms", NULL, CT_INT, OFF(log_flush_interval_ms), 0, -2, INT64_MAX,
+      "-2", "fdatasync a partition at least this often (unset: only for acks=all and rolls)" },
+    { "log.message.timestamp.type", NULL, CT_STRING, STR(log_message_timestamp_type), 0, 0,
+      "CreateTime", "CreateTime (the producer's) or LogAppendTime (the broker's clock)" },
+
+    { "group.min.session.timeout.ms", NULL, CT_INT, OFF(group_min_session_timeout_ms), 0, 0,
+      INT32_MAX, "6000", "Smallest session timeout a group member may ask for" },
+    { "group.max.session.timeout.ms", NULL, CT_INT, OFF(group_max_session_timeout_ms), 0, 0,
+      INT32_MAX, "1800000", "Largest session timeout a group member may ask for" },
+    { "group.initial.rebalance.delay.ms", NULL, CT_INT, OFF(group_initial_rebalance_delay_ms), 0,
+      0, INT32_MAX, "3000", "Wait this long for more members when an empty group first fills" },
+    { "offsets.retention.minutes", NULL, CT_INT, OFF(offsets_retention_minutes), 0, 1,
+      INT32_MAX, "10080", "Forget the committed offsets of a group empty this long" },
+    { "offsets.retention.check.interval.ms", NULL, CT_INT,
+      OFF(offsets_retention_check_interval_ms), 0, 1, INT64_MAX, "600000",
+      "How often expired offsets are looked for" },
 };
 
 #define NKEYS (sizeof keys / sizeof keys[0])
@@ -269,6 +303,33 @@ sl_err config_finish(broker_config *c, char *errstr, size_t errstr_size)
                  c->log_dirs);
         return SL_E_INVAL;
     }
+    /* Kafka's precedence: ms, then minutes, then hours. */
+    if (c->log_retention_ms != -2)
+        c->retention_ms = c->log_retention_ms;
+    else if (c->log_retention_minutes != -2)
+        c->retention_ms = c->log_retention_minutes < 0 ? -1 : c->log_retention_minutes * 60000;
+    else
+        c->retention_ms = c->log_retention_hours < 0 ? -1 : c->log_retention_hours * 3600000;
+    c->roll_ms = c->log_roll_ms != -2 ? c->log_roll_ms : c->log_roll_hours * 3600000;
+    if (c->roll_ms <= 0) {
+        snprintf(errstr, errstr_size, "config log.roll.ms: must be positive");
+        return SL_E_INVAL;
+    }
+    if (!strcmp(c->log_message_timestamp_type, "CreateTime")) {
+        c->log_append_time = false;
+    } else if (!strcmp(c->log_message_timestamp_type, "LogAppendTime")) {
+        c->log_append_time = true;
+    } else {
+        snprintf(errstr, errstr_size,
+                 "config log.message.timestamp.type: CreateTime or LogAppendTime, got '%s'",
+                 c->log_message_timestamp_type);
+        return SL_E_INVAL;
+    }
+    if (c->group_min_session_timeout_ms > c->group_max_session_timeout_ms) {
+        snprintf(errstr, errstr_size,
+                 "config group.min.session.timeout.ms must not exceed group.max.session.timeout.ms");
+        return SL_E_INVAL;
+    }
     if (c->message_max_bytes > c->socket_request_max_bytes) {
         snprintf(errstr, errstr_size,
                  "config message.max.bytes (%lld) must not exceed socket.request.max.bytes (%lld)",
@@ -283,7 +344,7 @@ void config_print_help(FILE *out)
     fprintf(out, "Settings (server.properties or --override key=value):\n");
     for (size_t i = 0; i < NKEYS; i++) {
         fprintf(out, "  %-28s %s", keys[i].name, keys[i].help);
-        if (keys[i].def[0])
+        if (keys[i].def[0] && strcmp(keys[i].def, "-2"))
             fprintf(out, " (default %s)", keys[i].def);
         if (keys[i].alias)
             fprintf(out, "; also %s", keys[i].alias);

@@ -34,11 +34,33 @@ typedef struct broker_config {
     int64_t max_connections;
     int64_t queued_max_requests; /* per connection, in flight */
 
+    /* retention and rolling (storage) */
+    int64_t log_retention_hours;
+    int64_t log_retention_minutes; /* -2: unset */
+    int64_t log_retention_ms;      /* -2: unset */
+    int64_t log_retention_bytes;   /* -1: unlimited */
+    int64_t log_retention_check_interval_ms;
+    int64_t log_roll_hours;
+    int64_t log_roll_ms; /* -2: unset */
+    int64_t log_flush_interval_messages;
+    int64_t log_flush_interval_ms; /* -2: unset (fsync only for acks=all) */
+    char log_message_timestamp_type[32];
+
+    /* consumer groups */
+    int64_t group_min_session_timeout_ms;
+    int64_t group_max_session_timeout_ms;
+    int64_t group_initial_rebalance_delay_ms;
+    int64_t offsets_retention_minutes;
+    int64_t offsets_retention_check_interval_ms;
+
     /* derived by config_finish() */
     char listen_host[CONFIG_HOST_MAX];
     int listen_port;
     char advertised_host[CONFIG_HOST_MAX];
     int advertised_port; /* 0: the port actually bound */
+    int64_t retention_ms;      /* -1: unlimited; from ms, minutes or hours */
+    int64_t roll_ms;           /* from log.roll.ms or log.roll.hours */
+    bool log_append_time;      /* log.message.timestamp.type=LogAppendTime */
 } broker_config;
 
 void config_defaults(broker_config *c);
