@@ -25,6 +25,12 @@
     X(SL_KE_NOT_COORDINATOR, 16, "not coordinator")                         \
     X(SL_KE_INVALID_TOPIC_EXCEPTION, 17, "invalid topic")                   \
     X(SL_KE_RECORD_LIST_TOO_LARGE, 18, "record list too large")             \
+    X(SL_KE_ILLEGAL_GENERATION, 22, "illegal generation")                   \
+    X(SL_KE_INCONSISTENT_GROUP_PROTOCOL, 23, "inconsistent group protocol") \
+    X(SL_KE_INVALID_GROUP_ID, 24, "invalid group id")                       \
+    X(SL_KE_UNKNOWN_MEMBER_ID, 25, "unknown member id")                     \
+    X(SL_KE_INVALID_SESSION_TIMEOUT, 26, "invalid session timeout")         \
+    X(SL_KE_REBALANCE_IN_PROGRESS, 27, "rebalance in progress")             \
     X(SL_KE_INVALID_REQUIRED_ACKS, 21, "invalid required acks")             \
     X(SL_KE_INVALID_TIMESTAMP, 32, "invalid timestamp")                     \
     X(SL_KE_UNSUPPORTED_VERSION, 35, "unsupported version")                 \
@@ -37,6 +43,10 @@
     X(SL_KE_KAFKA_STORAGE_ERROR, 56, "kafka storage error")                 \
     X(SL_KE_UNKNOWN_LEADER_EPOCH, 75, "unknown leader epoch")               \
     X(SL_KE_UNSUPPORTED_COMPRESSION_TYPE, 76, "unsupported compression type") \
+    X(SL_KE_NON_EMPTY_GROUP, 68, "non-empty group")                         \
+    X(SL_KE_GROUP_ID_NOT_FOUND, 69, "group id not found")                   \
+    X(SL_KE_MEMBER_ID_REQUIRED, 79, "member id required")                   \
+    X(SL_KE_GROUP_SUBSCRIBED_TO_TOPIC, 86, "group subscribed to topic")     \
     X(SL_KE_INVALID_RECORD, 87, "invalid record")                           \
     X(SL_KE_UNKNOWN_TOPIC_ID, 100, "unknown topic id")                      \
     X(SL_E_SHORT, -1000, "need more bytes")                                 \

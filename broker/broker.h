@@ -92,6 +92,7 @@ struct breq {
     /* handler state; cancel() is called if the connection closes while
      * the request waits (parked fetch), and must make it ready. */
     void *hctx;
+    void *owner; /* who parked it (a group member), for cancel() */
     void (*cancel)(breq *r);
     TAILQ_ENTRY(breq) park_link;
     struct breq_list *park_list; /* the list it is parked on, or NULL */
@@ -125,11 +126,13 @@ struct conn {
     bool draining; /* broker stopping: read nothing new, finish the rest */
 
     uint8_t *rbuf;
-    size_t rcap, rlen;
+    size_t rcap, rpos, rlen; /* unparsed bytes are rbuf[rpos, rlen) */
     uint8_t *partial_frame; /* a large frame received straight into its buffer */
     size_t partial_len, partial_have;
     int holds;              /* callers on the stack that still use the conn */
     bool kicking, kick_again;
+    bool kick_queued;       /* on the broker's kick list */
+    TAILQ_ENTRY(conn) kick_link;
 
     struct breq_list reqs; /* in arrival order; responses go out in it */
     int nreqs;
@@ -147,7 +150,12 @@ void conn_accepted(broker *b, int fd, const struct sockaddr *sa, socklen_t salen
 void conn_kick(conn *c);
 void conn_close(conn *c, const char *why);
 void conn_drain(conn *c);
+/* Mark r's response finished; its connection is kicked from the loop, not
+ * from here, so a handler or the group coordinator is never re-entered
+ * by a request that the kick would read and dispatch. */
 void req_ready(breq *r);
+/* Kick every connection queued by req_ready; the loop calls it. */
+void conn_run_kicks(broker *b);
 
 /* --- the broker (server.c) -------------------------------------------- */
 
@@ -175,6 +183,7 @@ struct broker {
 
     struct conn_list conns;
     int nconns;
+    TAILQ_HEAD(, conn) kicks; /* conns with newly finished responses */
     uint64_t next_conn_id;
 
     struct sl_timer_tree timers;

@@ -51,6 +51,8 @@ static void conn_maybe_free(conn *c)
 
     if (!c->closing || conn_refs(c) > 0 || !TAILQ_EMPTY(&c->reqs))
         return;
+    if (c->kick_queued)
+        TAILQ_REMOVE(&b->kicks, c, kick_link);
     free(c->partial_frame);
     close(c->fd);
     LIST_REMOVE(c, link);
@@ -143,6 +145,12 @@ static void post_recv(conn *c)
         io_uring_prep_recv(sqe, c->fd, c->partial_frame + c->partial_have,
                            c->partial_len - c->partial_have, 0);
     } else {
+        if (c->rpos) {
+            /* Make room first: no recv is in flight here. */
+            memmove(c->rbuf, c->rbuf + c->rpos, c->rlen - c->rpos);
+            c->rlen -= c->rpos;
+            c->rpos = 0;
+        }
         if (c->rlen == c->rcap)
             return; /* full of frames we may not start yet */
         sqe = sl_ring_sqe(c->b->ring, &c->recv_op);
@@ -170,15 +178,15 @@ static void new_request(conn *c, uint8_t *frame, size_t len)
     dispatch(r);
 }
 
-/* Cut complete frames out of rbuf; start a large one's own buffer. */
+/* Cut complete frames out of rbuf; start a large one's own buffer.
+ * The unparsed bytes move to the front of rbuf only while no recv is in
+ * flight: the kernel writes at the rlen it was given. */
 static void parse_frames(conn *c)
 {
-    size_t pos = 0;
-
-    while (!c->closing && !c->draining && !c->partial_frame && c->rlen - pos >= 4 &&
+    while (!c->closing && !c->draining && !c->partial_frame && c->rlen - c->rpos >= 4 &&
            c->nreqs < c->b->cfg.queued_max_requests) {
-        uint32_t size = sl_be32(c->rbuf + pos);
-        size_t have = c->rlen - pos - 4;
+        uint32_t size = sl_be32(c->rbuf + c->rpos);
+        size_t have = c->rlen - c->rpos - 4;
 
         if (size < MIN_FRAME || size > (uint64_t)c->b->cfg.socket_request_max_bytes) {
             sl_warn_rl("net",
@@ -195,12 +203,12 @@ static void parse_frames(conn *c)
                 conn_close(c, "out of memory");
                 return;
             }
-            memcpy(frame, c->rbuf + pos + 4, size);
-            pos += 4 + (size_t)size;
+            memcpy(frame, c->rbuf + c->rpos + 4, size);
+            c->rpos += 4 + (size_t)size;
             new_request(c, frame, size);
             continue;
         }
-        if ((size_t)size + 4 > c->rcap) {
+        if ((size_t)size + 4 > c->rcap && !c->recv_busy) {
             /* Too big for rbuf: receive the rest straight into its own
              * buffer, so a large batch is copied once on its way in. */
             c->partial_frame = malloc(size);
@@ -208,16 +216,17 @@ static void parse_frames(conn *c)
                 conn_close(c, "out of memory");
                 return;
             }
-            memcpy(c->partial_frame, c->rbuf + pos + 4, have);
+            memcpy(c->partial_frame, c->rbuf + c->rpos + 4, have);
             c->partial_len = size;
             c->partial_have = have;
-            pos = c->rlen;
+            c->rpos = c->rlen;
         }
         break;
     }
-    if (pos) {
-        memmove(c->rbuf, c->rbuf + pos, c->rlen - pos);
-        c->rlen -= pos;
+    if (c->rpos && !c->recv_busy) {
+        memmove(c->rbuf, c->rbuf + c->rpos, c->rlen - c->rpos);
+        c->rlen -= c->rpos;
+        c->rpos = 0;
     }
 }
 
@@ -420,8 +429,24 @@ void conn_kick(conn *c)
 
 void req_ready(breq *r)
 {
+    conn *c = r->c;
+
     r->ready = true;
-    conn_kick(r->c);
+    if (!c->kick_queued) {
+        c->kick_queued = true;
+        TAILQ_INSERT_TAIL(&c->b->kicks, c, kick_link);
+    }
+}
+
+void conn_run_kicks(broker *b)
+{
+    conn *c;
+
+    while ((c = TAILQ_FIRST(&b->kicks)) != NULL) {
+        TAILQ_REMOVE(&b->kicks, c, kick_link);
+        c->kick_queued = false;
+        conn_kick(c);
+    }
 }
 
 void conn_close(conn *c, const char *why)

@@ -185,6 +185,7 @@ sl_err broker_start(broker *b, const broker_config *cfg, char *errstr, size_t er
     b->listen_fd = b->signal_fd = -1;
     b->node_id = (int32_t)cfg->broker_id;
     LIST_INIT(&b->conns);
+    TAILQ_INIT(&b->kicks);
     RB_INIT(&b->timers);
     TAILQ_INIT(&b->parked);
     b->accept_op.done = on_accept;
@@ -263,11 +264,15 @@ int broker_run(broker *b)
     for (;;) {
         int wait = timer_run(b);
 
-        if (b->data_arrived) {
+        /* Any completion may have moved a high watermark. */
+        if (b->data_arrived || !TAILQ_EMPTY(&b->parked)) {
             b->data_arrived = false;
             fetch_wake_parked(b);
         }
         plog_env_flush(b->env);
+        conn_run_kicks(b);
+        if (!TAILQ_EMPTY(&b->kicks))
+            wait = 0;
         if (b->stopping) {
             if (b->nconns == 0 && plog_env_pending(b->env) == 0)
                 break;
