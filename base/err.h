@@ -21,6 +21,7 @@
     X(SL_KE_NOT_LEADER_OR_FOLLOWER, 6, "not leader or follower")            \
     X(SL_KE_REQUEST_TIMED_OUT, 7, "request timed out")                      \
     X(SL_KE_MESSAGE_TOO_LARGE, 10, "message too large")                     \
+    X(SL_KE_OFFSET_METADATA_TOO_LARGE, 12, "offset metadata too large")     \
     X(SL_KE_COORDINATOR_NOT_AVAILABLE, 15, "coordinator not available")     \
     X(SL_KE_NOT_COORDINATOR, 16, "not coordinator")                         \
     X(SL_KE_INVALID_TOPIC_EXCEPTION, 17, "invalid topic")                   \

@@ -165,6 +165,9 @@ struct broker {
     sl_io *io;
     plog_env *env;
     catalog *cat;
+    struct grp_coord *groups; /* group.h */
+    struct offsets *offs;     /* offsets.h */
+    sl_timer offsets_expiry_timer;
     char cluster_id[23];
     int32_t node_id;
     int advertised_port;
@@ -230,6 +233,17 @@ void handle_metadata(breq *r);
 void handle_produce(breq *r);
 void handle_fetch(breq *r);
 void handle_list_offsets(breq *r);
+void handle_find_coordinator(breq *r);
+void handle_join_group(breq *r);
+void handle_sync_group(breq *r);
+void handle_heartbeat(breq *r);
+void handle_leave_group(breq *r);
+void handle_offset_commit(breq *r);
+void handle_offset_fetch(breq *r);
+void handle_offset_delete(breq *r);
+void handle_list_groups(breq *r);
+void handle_describe_groups(breq *r);
+void handle_delete_groups(breq *r);
 /* Re-evaluate parked fetches (before sleep, after data arrived). */
 void fetch_wake_parked(broker *b);
 

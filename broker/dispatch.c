@@ -14,7 +14,18 @@ const api_entry api_table[] = {
     { API_FETCH, 4, 13, handle_fetch },
     { API_LIST_OFFSETS, 1, 5, handle_list_offsets },
     { API_METADATA, 0, 12, handle_metadata },
+    { API_OFFSET_COMMIT, 2, 8, handle_offset_commit },
+    { API_OFFSET_FETCH, 1, 8, handle_offset_fetch },
+    { API_FIND_COORDINATOR, 0, 4, handle_find_coordinator },
+    { API_JOIN_GROUP, 0, 6, handle_join_group },
+    { API_HEARTBEAT, 0, 4, handle_heartbeat },
+    { API_LEAVE_GROUP, 0, 4, handle_leave_group },
+    { API_SYNC_GROUP, 0, 4, handle_sync_group },
+    { API_DESCRIBE_GROUPS, 0, 5, handle_describe_groups },
+    { API_LIST_GROUPS, 0, 4, handle_list_groups },
     { API_API_VERSIONS, 0, 3, handle_api_versions },
+    { API_DELETE_GROUPS, 0, 2, handle_delete_groups },
+    { API_OFFSET_DELETE, 0, 0, handle_offset_delete },
 };
 const int api_table_len = sizeof api_table / sizeof api_table[0];
 

@@ -22,6 +22,8 @@
 
 #include "../base/log.h"
 #include "broker.h"
+#include "group.h"
+#include "offsets.h"
 #include "version.h"
 
 #define CONTAINER_OF(p, type, field) ((type *)((char *)(p) - offsetof(type, field)))
@@ -29,6 +31,33 @@
 #define STOP_GRACE_MS 10000
 
 static sl_op cancel_op = { NULL };
+
+static void ensure_group(void *ud, sl_bytes group)
+{
+    grp_ensure(ud, group);
+}
+
+/* offsets.retention.minutes: a group with no members loses offsets that
+ * nobody committed for that long, and the group with them. */
+static bool group_idle(void *ud, sl_bytes group)
+{
+    grp_coord *gc = ud;
+
+    if (!grp_is_empty(gc, group))
+        return false;
+    grp_remove(gc, group);
+    return true;
+}
+
+static void on_offsets_expiry(sl_timer *t)
+{
+    broker *b = CONTAINER_OF(t, broker, offsets_expiry_timer);
+    int64_t now = sl_wallclock_ms();
+
+    offsets_expire(b->offs, now - b->cfg.offsets_retention_minutes * 60000, group_idle,
+                   b->groups, now);
+    timer_arm(b, t, b->cfg.offsets_retention_check_interval_ms, on_offsets_expiry);
+}
 
 static void post_accept(broker *b);
 static sl_timer accept_retry_timer;
@@ -215,6 +244,17 @@ sl_err broker_start(broker *b, const broker_config *cfg, char *errstr, size_t er
     err = catalog_open(&b->cat, b->env, cfg->log_dirs, &pcfg, errstr, errstr_size);
     if (err)
         return err;
+    err = offsets_open(&b->offs, b->env, cfg->log_dirs, &pcfg, errstr, errstr_size);
+    if (err)
+        return err;
+    b->groups = grp_coord_new(b);
+    if (!b->groups) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return SL_E_NOMEM;
+    }
+    offsets_each_group(b->offs, ensure_group, b->groups);
+    timer_arm(b, &b->offsets_expiry_timer, cfg->offsets_retention_check_interval_ms,
+              on_offsets_expiry);
     err = open_listener(b, errstr, errstr_size);
     if (err)
         return err;
@@ -298,6 +338,10 @@ int broker_run(broker *b)
 
 void broker_free(broker *b)
 {
+    grp_coord_free(b->groups);
+    b->groups = NULL;
+    offsets_close(b->offs);
+    b->offs = NULL;
     catalog_close(b->cat);
     b->cat = NULL;
     plog_env_free(b->env);

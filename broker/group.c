@@ -1,0 +1,1040 @@
+/*
+ * group.c - the classic group coordinator: membership, generations,
+ * rebalances and assignment hand-out, as Apache Kafka's GroupCoordinator.
+ *
+ *              join (first member)
+ *   +-------+ --------------------> +--------------------+
+ *   | Empty |                       | PreparingRebalance | <-----------------+
+ *   +-------+ <-------------------- +--------------------+                   |
+ *       ^      all members gone        |  every member rejoined, or the      |
+ *       |                              |  rebalance timeout dropped the rest |
+ *       |                              v                                     |
+ *       |                     +---------------------+  join with new metadata, |
+ *       |                     | CompletingRebalance | -- leave, session expiry -+
+ *       |                     +---------------------+                          |
+ *       |                              |  the leader's SyncGroup               |
+ *       |                              v                                       |
+ *       |                          +--------+  join (new member, the leader,    |
+ *       +------------------------- | Stable | -- changed metadata), leave, ------+
+ *            DeleteGroups (Dead:   +--------+    session expiry
+ *            the group is freed)
+ *
+ * Invariants:
+ *  - generation_id grows by one at each completed join phase.
+ *  - In PreparingRebalance every JoinGroup is held (join_r) until all
+ *    members have rejoined or the rebalance timer fires; a group that was
+ *    Empty first waits group.initial.rebalance.delay.ms for more members.
+ *  - In CompletingRebalance SyncGroups are held (sync_r) until the
+ *    leader's arrives with the assignments.
+ *  - Only members whose JoinGroup is not held have a session timer
+ *    running; it is reset by heartbeats, syncs and commits.
+ *  - A member id handed out with MEMBER_ID_REQUIRED (JoinGroup v4+) is
+ *    pending until it rejoins or its session timeout passes.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "../base/log.h"
+#include "broker.h"
+#include "group.h"
+
+#define CONTAINER_OF(p, type, field) ((type *)((char *)(p) - offsetof(type, field)))
+
+typedef enum { GS_EMPTY, GS_PREPARING, GS_COMPLETING, GS_STABLE } grp_state;
+static const char *const state_names[] = { "Empty", "PreparingRebalance", "CompletingRebalance",
+                                           "Stable" };
+
+typedef struct grp_member grp_member;
+struct grp_member {
+    TAILQ_ENTRY(grp_member) link;
+    group *g;
+    char *member_id, *instance_id, *client_id, *client_host;
+    int32_t session_timeout_ms, rebalance_timeout_ms;
+    grp_protocol *protocols; /* owned copies */
+    int32_t nprotocols;
+    uint8_t *assignment;
+    size_t assignment_len;
+    breq *join_r;
+    grp_join_cb join_cb;
+    breq *sync_r;
+    grp_sync_cb sync_cb;
+    sl_timer session_timer;
+};
+
+typedef struct grp_pending {
+    TAILQ_ENTRY(grp_pending) link;
+    char *member_id;
+    int64_t expires_ms;
+} grp_pending;
+
+struct group {
+    RB_ENTRY(group) node;
+    grp_coord *gc;
+    char *id;
+    grp_state state;
+    char *protocol_type, *protocol_name, *leader_id;
+    int32_t generation;
+    TAILQ_HEAD(, grp_member) members;
+    int32_t nmembers;
+    TAILQ_HEAD(, grp_pending) pending;
+    sl_timer rebalance_timer;
+    bool initial_delay;
+};
+
+static int group_cmp(group *a, group *b) { return strcmp(a->id, b->id); }
+RB_HEAD(group_tree, group);
+RB_GENERATE_STATIC(group_tree, group, node, group_cmp)
+
+struct grp_coord {
+    broker *b;
+    struct group_tree groups;
+};
+
+static sl_bytes bs(const char *s) { return s ? sl_bytes_str(s) : SL_BYTES_NULL; }
+
+static char *dup_bytes(sl_bytes s)
+{
+    char *p;
+
+    if (s.null)
+        return NULL;
+    p = malloc(s.n + 1);
+    if (p) {
+        memcpy(p, s.p, s.n);
+        p[s.n] = 0;
+    }
+    return p;
+}
+
+static bool eq(const char *a, sl_bytes b)
+{
+    return a ? sl_bytes_eq_str(b, a) : b.null;
+}
+
+grp_coord *grp_coord_new(broker *b)
+{
+    grp_coord *gc = calloc(1, sizeof *gc);
+
+    if (gc) {
+        gc->b = b;
+        RB_INIT(&gc->groups);
+    }
+    return gc;
+}
+
+static group *group_find(grp_coord *gc, sl_bytes id)
+{
+    group key;
+    char buf[512];
+    char *tmp = id.n < sizeof buf ? buf : malloc(id.n + 1);
+    group *g;
+
+    if (!tmp || id.null)
+        return NULL;
+    memcpy(tmp, id.p, id.n);
+    tmp[id.n] = 0;
+    key.id = tmp;
+    g = RB_FIND(group_tree, &gc->groups, &key);
+    if (tmp != buf)
+        free(tmp);
+    return g;
+}
+
+static group *group_get(grp_coord *gc, sl_bytes id)
+{
+    group *g = group_find(gc, id);
+
+    if (g)
+        return g;
+    g = calloc(1, sizeof *g);
+    if (!g || !(g->id = dup_bytes(id))) {
+        free(g);
+        return NULL;
+    }
+    g->gc = gc;
+    g->state = GS_EMPTY;
+    TAILQ_INIT(&g->members);
+    TAILQ_INIT(&g->pending);
+    RB_INSERT(group_tree, &gc->groups, g);
+    return g;
+}
+
+static grp_member *member_find(group *g, sl_bytes id)
+{
+    grp_member *m;
+
+    TAILQ_FOREACH(m, &g->members, link)
+        if (sl_bytes_eq_str(id, m->member_id))
+            return m;
+    return NULL;
+}
+
+static void new_member_id(sl_bytes client_id, char *out, size_t n)
+{
+    uint8_t u[16];
+
+    if (getrandom(u, sizeof u, 0) != (ssize_t)sizeof u)
+        for (size_t i = 0; i < sizeof u; i++)
+            u[i] = (uint8_t)rand();
+    snprintf(out, n,
+             "%.*s-%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+             (int)(client_id.n > 200 ? 200 : client_id.n),
+             client_id.p ? (const char *)client_id.p : "", u[0], u[1], u[2], u[3], u[4], u[5],
+             u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
+}
+
+static void free_protocols(grp_member *m)
+{
+    for (int32_t i = 0; i < m->nprotocols; i++) {
+        free((void *)m->protocols[i].name.p);
+        free((void *)m->protocols[i].metadata.p);
+    }
+    free(m->protocols);
+    m->protocols = NULL;
+    m->nprotocols = 0;
+}
+
+static bool copy_protocols(grp_member *m, const grp_protocol *p, int32_t n)
+{
+    grp_protocol *v = calloc((size_t)n + 1, sizeof *v);
+
+    if (!v)
+        return false;
+    for (int32_t i = 0; i < n; i++) {
+        uint8_t *name = malloc(p[i].name.n + 1), *meta = malloc(p[i].metadata.n + 1);
+
+        if (!name || !meta) {
+            free(name);
+            free(meta);
+            for (int32_t j = 0; j < i; j++) {
+                free((void *)v[j].name.p);
+                free((void *)v[j].metadata.p);
+            }
+            free(v);
+            return false;
+        }
+        memcpy(name, p[i].name.p, p[i].name.n);
+        memcpy(meta, p[i].metadata.p, p[i].metadata.n);
+        v[i].name = sl_bytes_make(name, p[i].name.n);
+        v[i].metadata = sl_bytes_make(meta, p[i].metadata.n);
+    }
+    free_protocols(m);
+    m->protocols = v;
+    m->nprotocols = n;
+    return true;
+}
+
+static bool same_protocols(const grp_member *m, const grp_protocol *p, int32_t n)
+{
+    if (m->nprotocols != n)
+        return false;
+    for (int32_t i = 0; i < n; i++)
+        if (!sl_bytes_eq(m->protocols[i].name, p[i].name) ||
+            !sl_bytes_eq(m->protocols[i].metadata, p[i].metadata))
+            return false;
+    return true;
+}
+
+static const grp_protocol *member_protocol(const grp_member *m, const char *name)
+{
+    for (int32_t i = 0; i < m->nprotocols; i++)
+        if (name && sl_bytes_eq_str(m->protocols[i].name, name))
+            return &m->protocols[i];
+    return NULL;
+}
+
+static bool member_supports(const grp_member *m, sl_bytes name)
+{
+    for (int32_t i = 0; i < m->nprotocols; i++)
+        if (sl_bytes_eq(m->protocols[i].name, name))
+            return true;
+    return false;
+}
+
+/* Would the group still have a protocol every member supports if a
+ * member with these protocols joined (Kafka's supportsProtocols)? */
+static bool group_supports(group *g, const grp_protocol *p, int32_t n, const grp_member *skip)
+{
+    for (int32_t i = 0; i < n; i++) {
+        bool all = true;
+        grp_member *m;
+
+        TAILQ_FOREACH(m, &g->members, link)
+            if (m != skip && !member_supports(m, p[i].name)) {
+                all = false;
+                break;
+            }
+        if (all)
+            return true;
+    }
+    return false;
+}
+
+/* The protocol with most votes, each member voting for its most
+ * preferred protocol that all members support. */
+static char *select_protocol(group *g)
+{
+    grp_member *first = TAILQ_FIRST(&g->members), *m, *v;
+    sl_bytes best = SL_BYTES_NULL;
+    int best_votes = -1;
+
+    for (int32_t i = 0; i < first->nprotocols; i++) {
+        sl_bytes cand = first->protocols[i].name;
+        int votes = 0;
+        bool all = true;
+
+        TAILQ_FOREACH(m, &g->members, link)
+            if (!member_supports(m, cand))
+                all = false;
+        if (!all)
+            continue;
+        TAILQ_FOREACH(v, &g->members, link) {
+            for (int32_t j = 0; j < v->nprotocols; j++) {
+                bool cand_all = true;
+
+                TAILQ_FOREACH(m, &g->members, link)
+                    if (!member_supports(m, v->protocols[j].name))
+                        cand_all = false;
+                if (!cand_all)
+                    continue;
+                if (sl_bytes_eq(v->protocols[j].name, cand))
+                    votes++;
+                break;
+            }
+        }
+        if (votes > best_votes) {
+            best_votes = votes;
+            best = cand;
+        }
+    }
+    if (best.null && first->nprotocols)
+        best = first->protocols[0].name;
+    return dup_bytes(best);
+}
+
+/* --- answering held requests ---------------------------------------------- */
+
+static void join_answer(grp_member *m, const grp_join_result *res)
+{
+    breq *r = m->join_r;
+    grp_join_cb cb = m->join_cb;
+
+    m->join_r = NULL;
+    r->cancel = NULL;
+    r->owner = NULL;
+    cb(r, res);
+}
+
+static void join_error(grp_member *m, int16_t error)
+{
+    grp_join_result res = { .error = error, .generation_id = -1,
+                            .member_id = bs(m->member_id) };
+
+    join_answer(m, &res);
+}
+
+static void sync_answer(grp_member *m, int16_t error)
+{
+    breq *r = m->sync_r;
+    grp_sync_cb cb = m->sync_cb;
+    grp_sync_result res = { .error = error, .assignment = sl_bytes_make("", 0) };
+
+    if (!error && m->assignment)
+        res.assignment = sl_bytes_make(m->assignment, m->assignment_len);
+    m->sync_r = NULL;
+    r->cancel = NULL;
+    r->owner = NULL;
+    cb(r, &res);
+}
+
+static void on_session_expired(sl_timer *t);
+
+static void session_reset(grp_member *m)
+{
+    timer_arm(m->g->gc->b, &m->session_timer, m->session_timeout_ms, on_session_expired);
+}
+
+static void member_free(grp_member *m)
+{
+    timer_cancel(m->g->gc->b, &m->session_timer);
+    free_protocols(m);
+    free(m->member_id);
+    free(m->instance_id);
+    free(m->client_id);
+    free(m->client_host);
+    free(m->assignment);
+    free(m);
+}
+
+static void prepare_rebalance(group *g);
+static void maybe_complete_join(group *g);
+
+/* Take a member out and move the group on, as a leave or expiry does. */
+static void remove_member(group *g, grp_member *m, const char *why)
+{
+    sl_info("group", "group %s: member %s removed (%s)", g->id, m->member_id, why);
+    TAILQ_REMOVE(&g->members, m, link);
+    g->nmembers--;
+    if (m->join_r)
+        join_error(m, SL_KE_UNKNOWN_MEMBER_ID);
+    if (m->sync_r)
+        sync_answer(m, SL_KE_UNKNOWN_MEMBER_ID);
+    if (g->leader_id && !strcmp(g->leader_id, m->member_id)) {
+        free(g->leader_id);
+        g->leader_id = NULL;
+    }
+    member_free(m);
+    switch (g->state) {
+    case GS_STABLE:
+    case GS_COMPLETING:
+        prepare_rebalance(g);
+        break;
+    case GS_PREPARING:
+        maybe_complete_join(g);
+        break;
+    case GS_EMPTY:
+        break;
+    }
+}
+
+static void on_session_expired(sl_timer *t)
+{
+    grp_member *m = CONTAINER_OF(t, grp_member, session_timer);
+
+    remove_member(m->g, m, "session timeout");
+}
+
+static int32_t max_rebalance_timeout(group *g)
+{
+    int32_t max = 0;
+    grp_member *m;
+
+    TAILQ_FOREACH(m, &g->members, link)
+        if (m->rebalance_timeout_ms > max)
+            max = m->rebalance_timeout_ms;
+    return max;
+}
+
+static void complete_join(group *g);
+
+static void on_rebalance_timer(sl_timer *t)
+{
+    group *g = CONTAINER_OF(t, group, rebalance_timer);
+
+    if (g->initial_delay) {
+        int64_t rest = max_rebalance_timeout(g) - (int64_t)g->gc->b->cfg.group_initial_rebalance_delay_ms;
+
+        g->initial_delay = false;
+        /* Members that joined during the delay are all in: go on. */
+        maybe_complete_join(g);
+        if (g->state == GS_PREPARING)
+            timer_arm(g->gc->b, &g->rebalance_timer, rest > 0 ? rest : 0, on_rebalance_timer);
+        return;
+    }
+    complete_join(g);
+}
+
+static void prepare_rebalance(group *g)
+{
+    broker *b = g->gc->b;
+    bool was_empty = g->state == GS_EMPTY;
+    grp_member *m;
+
+    if (g->state == GS_COMPLETING)
+        TAILQ_FOREACH(m, &g->members, link)
+            if (m->sync_r)
+                sync_answer(m, SL_KE_REBALANCE_IN_PROGRESS);
+    g->state = GS_PREPARING;
+    sl_info("group", "group %s: preparing rebalance (generation %d, %d members)", g->id,
+            g->generation, g->nmembers);
+    if (was_empty && b->cfg.group_initial_rebalance_delay_ms > 0) {
+        int64_t delay = b->cfg.group_initial_rebalance_delay_ms;
+
+        if (delay > max_rebalance_timeout(g))
+            delay = max_rebalance_timeout(g);
+        g->initial_delay = true;
+        timer_arm(b, &g->rebalance_timer, delay, on_rebalance_timer);
+    } else {
+        g->initial_delay = false;
+        timer_arm(b, &g->rebalance_timer, max_rebalance_timeout(g), on_rebalance_timer);
+    }
+}
+
+static void prune_pending(group *g)
+{
+    int64_t now = sl_now_ms();
+    grp_pending *p, *next;
+
+    for (p = TAILQ_FIRST(&g->pending); p; p = next) {
+        next = TAILQ_NEXT(p, link);
+        if (p->expires_ms <= now) {
+            TAILQ_REMOVE(&g->pending, p, link);
+            free(p->member_id);
+            free(p);
+        }
+    }
+}
+
+static void maybe_complete_join(group *g)
+{
+    grp_member *m;
+
+    if (g->state != GS_PREPARING || g->initial_delay)
+        return;
+    prune_pending(g);
+    if (!TAILQ_EMPTY(&g->pending) && g->nmembers > 0)
+        return;
+    TAILQ_FOREACH(m, &g->members, link)
+        if (!m->join_r)
+            return;
+    complete_join(g);
+}
+
+static void complete_join(group *g)
+{
+    broker *b = g->gc->b;
+    grp_member *m, *next;
+    grp_join_member *list;
+    int32_t n = 0;
+
+    timer_cancel(b, &g->rebalance_timer);
+    g->initial_delay = false;
+    /* Members that did not rejoin in time are out. */
+    for (m = TAILQ_FIRST(&g->members); m; m = next) {
+        next = TAILQ_NEXT(m, link);
+        if (!m->join_r) {
+            sl_info("group", "group %s: member %s did not rejoin in time", g->id, m->member_id);
+            TAILQ_REMOVE(&g->members, m, link);
+            g->nmembers--;
+            if (m->sync_r)
+                sync_answer(m, SL_KE_UNKNOWN_MEMBER_ID);
+            if (g->leader_id && !strcmp(g->leader_id, m->member_id)) {
+                free(g->leader_id);
+                g->leader_id = NULL;
+            }
+            member_free(m);
+        }
+    }
+    g->generation++;
+    free(g->protocol_name);
+    g->protocol_name = NULL;
+    if (g->nmembers == 0) {
+        /* Kafka keeps the protocol type of an Empty group (ListGroups). */
+        g->state = GS_EMPTY;
+        sl_info("group", "group %s: empty (generation %d)", g->id, g->generation);
+        return;
+    }
+    g->protocol_name = select_protocol(g);
+    if (!g->leader_id)
+        g->leader_id = strdup(TAILQ_FIRST(&g->members)->member_id);
+    g->state = GS_COMPLETING;
+    sl_info("group", "group %s: generation %d with %d members, protocol %s, leader %s", g->id,
+            g->generation, g->nmembers, g->protocol_name ? g->protocol_name : "?",
+            g->leader_id ? g->leader_id : "?");
+
+    list = calloc((size_t)g->nmembers + 1, sizeof *list);
+    TAILQ_FOREACH(m, &g->members, link) {
+        const grp_protocol *p = member_protocol(m, g->protocol_name);
+
+        if (list) {
+            list[n].member_id = bs(m->member_id);
+            list[n].group_instance_id = bs(m->instance_id);
+            list[n].metadata = p ? p->metadata : sl_bytes_make("", 0);
+        }
+        n++;
+    }
+    /* Answer every held join; the callbacks may not change the group. */
+    for (m = TAILQ_FIRST(&g->members); m; m = next) {
+        bool leader = g->leader_id && !strcmp(g->leader_id, m->member_id);
+        grp_join_result res = {
+            .error = list ? 0 : SL_KE_UNKNOWN_SERVER_ERROR,
+            .generation_id = g->generation,
+            .protocol_type = bs(g->protocol_type),
+            .protocol_name = bs(g->protocol_name),
+            .leader = bs(g->leader_id),
+            .member_id = bs(m->member_id),
+            .members = leader ? list : NULL,
+            .nmembers = leader ? n : 0,
+        };
+
+        next = TAILQ_NEXT(m, link);
+        free(m->assignment);
+        m->assignment = NULL;
+        m->assignment_len = 0;
+        session_reset(m);
+        join_answer(m, &res);
+    }
+    free(list);
+}
+
+/* --- requests ---------------------------------------------------------------- */
+
+static void join_cancel(breq *r)
+{
+    grp_member *m = r->owner;
+
+    if (m && m->join_r == r) {
+        m->join_r = NULL;
+        /* Counted as not rejoined; its session timer decides from here. */
+        session_reset(m);
+    }
+    r->owner = NULL;
+    r->cancel = NULL;
+    req_finish_silent(r);
+}
+
+static void sync_cancel(breq *r)
+{
+    grp_member *m = r->owner;
+
+    if (m && m->sync_r == r)
+        m->sync_r = NULL;
+    r->owner = NULL;
+    r->cancel = NULL;
+    req_finish_silent(r);
+}
+
+static void hold_join(grp_member *m, breq *r, grp_join_cb cb)
+{
+    if (m->join_r)
+        join_error(m, SL_KE_REBALANCE_IN_PROGRESS);
+    m->join_r = r;
+    m->join_cb = cb;
+    r->owner = m;
+    r->cancel = join_cancel;
+    /* A member waiting in a join is not expected to heartbeat. */
+    timer_cancel(m->g->gc->b, &m->session_timer);
+}
+
+static void join_now(group *g, grp_member *m, breq *r, grp_join_cb cb)
+{
+    bool leader = g->leader_id && !strcmp(g->leader_id, m->member_id);
+    grp_join_member *list = NULL;
+    int32_t n = 0;
+    grp_member *x;
+
+    if (leader) {
+        list = calloc((size_t)g->nmembers + 1, sizeof *list);
+        TAILQ_FOREACH(x, &g->members, link) {
+            const grp_protocol *p = member_protocol(x, g->protocol_name);
+
+            if (!list)
+                break;
+            list[n].member_id = bs(x->member_id);
+            list[n].group_instance_id = bs(x->instance_id);
+            list[n].metadata = p ? p->metadata : sl_bytes_make("", 0);
+            n++;
+        }
+    }
+    {
+        grp_join_result res = {
+            .generation_id = g->generation,
+            .protocol_type = bs(g->protocol_type),
+            .protocol_name = bs(g->protocol_name),
+            .leader = bs(g->leader_id),
+            .member_id = bs(m->member_id),
+            .members = list,
+            .nmembers = n,
+        };
+
+        session_reset(m);
+        cb(r, &res);
+    }
+    free(list);
+}
+
+static grp_member *add_member(group *g, const grp_join_args *a, const char *id)
+{
+    grp_member *m = calloc(1, sizeof *m);
+
+    if (!m)
+        return NULL;
+    m->g = g;
+    m->member_id = strdup(id);
+    m->instance_id = dup_bytes(a->group_instance_id);
+    m->client_id = dup_bytes(a->client_id.null ? sl_bytes_make("", 0) : a->client_id);
+    m->client_host = strdup(a->client_host ? a->client_host : "");
+    m->session_timeout_ms = a->session_timeout_ms;
+    m->rebalance_timeout_ms = a->rebalance_timeout_ms;
+    if (!m->member_id || !m->client_id || !m->client_host ||
+        !copy_protocols(m, a->protocols, a->nprotocols)) {
+        member_free(m);
+        return NULL;
+    }
+    if (g->nmembers == 0) {
+        free(g->protocol_type);
+        g->protocol_type = dup_bytes(a->protocol_type);
+    }
+    TAILQ_INSERT_TAIL(&g->members, m, link);
+    g->nmembers++;
+    sl_info("group", "group %s: member %s joined (client %s at %s)", g->id, m->member_id,
+            m->client_id, m->client_host);
+    return m;
+}
+
+static void join_error_now(breq *r, grp_join_cb cb, int16_t error, sl_bytes member_id)
+{
+    grp_join_result res = { .error = error, .generation_id = -1, .member_id = member_id };
+
+    cb(r, &res);
+}
+
+void grp_join(grp_coord *gc, breq *r, const grp_join_args *a, grp_join_cb cb)
+{
+    broker *b = gc->b;
+    group *g;
+    grp_member *m;
+    grp_pending *p;
+    char idbuf[320];
+
+    if (a->group_id.null || a->group_id.n == 0) {
+        join_error_now(r, cb, SL_KE_INVALID_GROUP_ID, a->member_id);
+        return;
+    }
+    if (a->session_timeout_ms < b->cfg.group_min_session_timeout_ms ||
+        a->session_timeout_ms > b->cfg.group_max_session_timeout_ms) {
+        join_error_now(r, cb, SL_KE_INVALID_SESSION_TIMEOUT, a->member_id);
+        return;
+    }
+    if (a->nprotocols <= 0 || a->protocol_type.null || a->protocol_type.n == 0) {
+        join_error_now(r, cb, SL_KE_INCONSISTENT_GROUP_PROTOCOL, a->member_id);
+        return;
+    }
+    g = group_get(gc, a->group_id);
+    if (!g) {
+        join_error_now(r, cb, SL_KE_COORDINATOR_NOT_AVAILABLE, a->member_id);
+        return;
+    }
+    m = a->member_id.n ? member_find(g, a->member_id) : NULL;
+    if (g->nmembers > 0 &&
+        (!eq(g->protocol_type, a->protocol_type) || !group_supports(g, a->protocols, a->nprotocols, m))) {
+        join_error_now(r, cb, SL_KE_INCONSISTENT_GROUP_PROTOCOL, a->member_id);
+        return;
+    }
+
+    if (a->member_id.null || a->member_id.n == 0) {
+        new_member_id(a->client_id, idbuf, sizeof idbuf);
+        if (a->version >= 4 && a->group_instance_id.null) {
+            /* KIP-394: hand out the id and have the client come back with
+             * it, so a client that dies here leaves no member behind. */
+            p = calloc(1, sizeof *p);
+            if (p && (p->member_id = strdup(idbuf))) {
+                p->expires_ms = sl_now_ms() + a->session_timeout_ms;
+                TAILQ_INSERT_TAIL(&g->pending, p, link);
+            } else {
+                free(p);
+            }
+            join_error_now(r, cb, SL_KE_MEMBER_ID_REQUIRED, sl_bytes_str(idbuf));
+            return;
+        }
+        m = add_member(g, a, idbuf);
+        if (!m) {
+            join_error_now(r, cb, SL_KE_UNKNOWN_SERVER_ERROR, a->member_id);
+            return;
+        }
+        hold_join(m, r, cb);
+        if (g->state != GS_PREPARING)
+            prepare_rebalance(g);
+        maybe_complete_join(g);
+        return;
+    }
+
+    if (!m) {
+        TAILQ_FOREACH(p, &g->pending, link)
+            if (sl_bytes_eq_str(a->member_id, p->member_id))
+                break;
+        if (!p) {
+            join_error_now(r, cb, SL_KE_UNKNOWN_MEMBER_ID, a->member_id);
+            return;
+        }
+        TAILQ_REMOVE(&g->pending, p, link);
+        m = add_member(g, a, p->member_id);
+        free(p->member_id);
+        free(p);
+        if (!m) {
+            join_error_now(r, cb, SL_KE_UNKNOWN_SERVER_ERROR, a->member_id);
+            return;
+        }
+        hold_join(m, r, cb);
+        if (g->state != GS_PREPARING)
+            prepare_rebalance(g);
+        maybe_complete_join(g);
+        return;
+    }
+
+    /* A known member rejoins. */
+    m->session_timeout_ms = a->session_timeout_ms;
+    m->rebalance_timeout_ms = a->rebalance_timeout_ms;
+    switch (g->state) {
+    case GS_PREPARING:
+        copy_protocols(m, a->protocols, a->nprotocols);
+        hold_join(m, r, cb);
+        maybe_complete_join(g);
+        return;
+    case GS_COMPLETING:
+        if (same_protocols(m, a->protocols, a->nprotocols)) {
+            join_now(g, m, r, cb);
+            return;
+        }
+        break;
+    case GS_STABLE:
+        if (same_protocols(m, a->protocols, a->nprotocols) &&
+            !(g->leader_id && !strcmp(g->leader_id, m->member_id))) {
+            join_now(g, m, r, cb);
+            return;
+        }
+        break;
+    case GS_EMPTY:
+        break;
+    }
+    copy_protocols(m, a->protocols, a->nprotocols);
+    hold_join(m, r, cb);
+    prepare_rebalance(g);
+    maybe_complete_join(g);
+}
+
+static void sync_error_now(breq *r, grp_sync_cb cb, int16_t error)
+{
+    grp_sync_result res = { .error = error, .assignment = sl_bytes_make("", 0) };
+
+    cb(r, &res);
+}
+
+void grp_sync(grp_coord *gc, breq *r, const grp_sync_args *a, grp_sync_cb cb)
+{
+    group *g = group_find(gc, a->group_id);
+    grp_member *m = g ? member_find(g, a->member_id) : NULL;
+
+    if (!g || !m || g->state == GS_EMPTY) {
+        sync_error_now(r, cb, SL_KE_UNKNOWN_MEMBER_ID);
+        return;
+    }
+    if (a->generation_id != g->generation) {
+        sync_error_now(r, cb, SL_KE_ILLEGAL_GENERATION);
+        return;
+    }
+    switch (g->state) {
+    case GS_PREPARING:
+        sync_error_now(r, cb, SL_KE_REBALANCE_IN_PROGRESS);
+        return;
+    case GS_STABLE: {
+        grp_sync_result res = { .assignment = m->assignment
+                                                  ? sl_bytes_make(m->assignment, m->assignment_len)
+                                                  : sl_bytes_make("", 0) };
+
+        session_reset(m);
+        cb(r, &res);
+        return;
+    }
+    case GS_COMPLETING:
+        break;
+    case GS_EMPTY:
+        return;
+    }
+    if (m->sync_r)
+        sync_answer(m, SL_KE_REBALANCE_IN_PROGRESS);
+    m->sync_r = r;
+    m->sync_cb = cb;
+    r->owner = m;
+    r->cancel = sync_cancel;
+    session_reset(m);
+    if (!g->leader_id || strcmp(g->leader_id, m->member_id))
+        return;
+    /* The leader's assignments: hand them out and go Stable. */
+    for (int32_t i = 0; i < a->nassignments; i++) {
+        grp_member *x = member_find(g, a->assignments[i].member_id);
+
+        if (!x)
+            continue;
+        free(x->assignment);
+        x->assignment = malloc(a->assignments[i].assignment.n + 1);
+        x->assignment_len = x->assignment ? a->assignments[i].assignment.n : 0;
+        if (x->assignment)
+            memcpy(x->assignment, a->assignments[i].assignment.p, x->assignment_len);
+    }
+    g->state = GS_STABLE;
+    sl_info("group", "group %s: stable at generation %d", g->id, g->generation);
+    {
+        grp_member *x, *next;
+
+        for (x = TAILQ_FIRST(&g->members); x; x = next) {
+            next = TAILQ_NEXT(x, link);
+            if (x->sync_r)
+                sync_answer(x, 0);
+        }
+    }
+}
+
+int16_t grp_heartbeat(grp_coord *gc, sl_bytes group_id, sl_bytes member_id, int32_t generation_id)
+{
+    group *g = group_find(gc, group_id);
+    grp_member *m = g ? member_find(g, member_id) : NULL;
+
+    if (!g || !m || g->state == GS_EMPTY)
+        return SL_KE_UNKNOWN_MEMBER_ID;
+    if (generation_id != g->generation)
+        return SL_KE_ILLEGAL_GENERATION;
+    if (!m->join_r)
+        session_reset(m);
+    return g->state == GS_PREPARING ? SL_KE_REBALANCE_IN_PROGRESS : 0;
+}
+
+int16_t grp_leave(grp_coord *gc, sl_bytes group_id, sl_bytes member_id)
+{
+    group *g = group_find(gc, group_id);
+    grp_member *m = g ? member_find(g, member_id) : NULL;
+
+    if (!g || !m)
+        return SL_KE_UNKNOWN_MEMBER_ID;
+    remove_member(g, m, "left the group");
+    return 0;
+}
+
+int16_t grp_commit_check(grp_coord *gc, sl_bytes group_id, sl_bytes member_id,
+                         int32_t generation_id)
+{
+    group *g = group_find(gc, group_id);
+    grp_member *m;
+
+    if (group_id.null || group_id.n == 0)
+        return SL_KE_INVALID_GROUP_ID;
+    if (!g) {
+        if (generation_id >= 0)
+            return SL_KE_UNKNOWN_MEMBER_ID;
+        /* A group that only stores offsets: Kafka keeps it as Empty. */
+        return group_get(gc, group_id) ? 0 : SL_KE_COORDINATOR_NOT_AVAILABLE;
+    }
+    if (generation_id < 0 && member_id.n == 0)
+        return g->nmembers == 0 ? 0 : SL_KE_UNKNOWN_MEMBER_ID;
+    m = member_find(g, member_id);
+    if (!m)
+        return SL_KE_UNKNOWN_MEMBER_ID;
+    if (generation_id != g->generation)
+        return SL_KE_ILLEGAL_GENERATION;
+    if (g->state == GS_COMPLETING)
+        return SL_KE_REBALANCE_IN_PROGRESS;
+    if (!m->join_r)
+        session_reset(m);
+    return 0;
+}
+
+static bool describe(group *g, bool (*fn)(void *ud, const grp_info *g), void *ud)
+{
+    grp_member_info *mi = calloc((size_t)g->nmembers + 1, sizeof *mi);
+    grp_member *m;
+    int32_t n = 0;
+    bool go_on;
+    grp_info info = {
+        .group_id = bs(g->id),
+        .state = bs(state_names[g->state]),
+        .protocol_type = g->protocol_type ? bs(g->protocol_type) : sl_bytes_make("", 0),
+        .protocol_name = g->protocol_name ? bs(g->protocol_name) : sl_bytes_make("", 0),
+    };
+
+    if (mi) {
+        TAILQ_FOREACH(m, &g->members, link) {
+            const grp_protocol *p = member_protocol(m, g->protocol_name);
+
+            mi[n].member_id = bs(m->member_id);
+            mi[n].group_instance_id = bs(m->instance_id);
+            mi[n].client_id = bs(m->client_id);
+            mi[n].client_host = bs(m->client_host);
+            mi[n].metadata = p ? p->metadata : sl_bytes_make("", 0);
+            mi[n].assignment = m->assignment ? sl_bytes_make(m->assignment, m->assignment_len)
+                                             : sl_bytes_make("", 0);
+            n++;
+        }
+    }
+    info.members = mi;
+    info.nmembers = n;
+    go_on = fn(ud, &info);
+    free(mi);
+    return go_on;
+}
+
+void grp_each(grp_coord *gc, bool (*fn)(void *ud, const grp_info *g), void *ud)
+{
+    group *g;
+
+    RB_FOREACH(g, group_tree, &gc->groups)
+        if (!describe(g, fn, ud))
+            return;
+}
+
+bool grp_describe(grp_coord *gc, sl_bytes group_id, bool (*fn)(void *ud, const grp_info *g),
+                  void *ud)
+{
+    group *g = group_find(gc, group_id);
+
+    if (!g)
+        return false;
+    describe(g, fn, ud);
+    return true;
+}
+
+bool grp_exists(grp_coord *gc, sl_bytes group_id)
+{
+    return group_find(gc, group_id) != NULL;
+}
+
+bool grp_is_empty(grp_coord *gc, sl_bytes group_id)
+{
+    group *g = group_find(gc, group_id);
+
+    return !g || g->nmembers == 0;
+}
+
+static void group_free(grp_coord *gc, group *g)
+{
+    grp_member *m;
+    grp_pending *p;
+
+    RB_REMOVE(group_tree, &gc->groups, g);
+    timer_cancel(gc->b, &g->rebalance_timer);
+    while ((m = TAILQ_FIRST(&g->members)) != NULL) {
+        TAILQ_REMOVE(&g->members, m, link);
+        if (m->join_r)
+            join_error(m, SL_KE_COORDINATOR_NOT_AVAILABLE);
+        if (m->sync_r)
+            sync_answer(m, SL_KE_COORDINATOR_NOT_AVAILABLE);
+        member_free(m);
+    }
+    while ((p = TAILQ_FIRST(&g->pending)) != NULL) {
+        TAILQ_REMOVE(&g->pending, p, link);
+        free(p->member_id);
+        free(p);
+    }
+    free(g->id);
+    free(g->protocol_type);
+    free(g->protocol_name);
+    free(g->leader_id);
+    free(g);
+}
+
+void grp_remove(grp_coord *gc, sl_bytes group_id)
+{
+    group *g = group_find(gc, group_id);
+
+    if (g && g->nmembers == 0)
+        group_free(gc, g);
+}
+
+void grp_coord_free(grp_coord *gc)
+{
+    group *g;
+
+    if (!gc)
+        return;
+    while ((g = RB_MIN(group_tree, &gc->groups)) != NULL)
+        group_free(gc, g);
+    free(gc);
+}
+
+/* Offsets replayed at start-up make their groups exist (Empty), as
+ * Kafka's coordinator loads them from __consumer_offsets. */
+void grp_ensure(grp_coord *gc, sl_bytes group_id)
+{
+    (void)group_get(gc, group_id);
+}
