@@ -41,7 +41,10 @@
     X(SL_KE_INVALID_CONFIG, 40, "invalid config")                           \
     X(SL_KE_INVALID_REQUEST, 42, "invalid request")                         \
     X(SL_KE_UNSUPPORTED_FOR_MESSAGE_FORMAT, 43, "unsupported for message format") \
+    X(SL_KE_OUT_OF_ORDER_SEQUENCE_NUMBER, 45, "out of order sequence number") \
+    X(SL_KE_INVALID_PRODUCER_EPOCH, 47, "invalid producer epoch")           \
     X(SL_KE_KAFKA_STORAGE_ERROR, 56, "kafka storage error")                 \
+    X(SL_KE_UNKNOWN_PRODUCER_ID, 59, "unknown producer id")                 \
     X(SL_KE_UNKNOWN_LEADER_EPOCH, 75, "unknown leader epoch")               \
     X(SL_KE_UNSUPPORTED_COMPRESSION_TYPE, 76, "unsupported compression type") \
     X(SL_KE_NON_EMPTY_GROUP, 68, "non-empty group")                         \

@@ -167,6 +167,8 @@ struct broker {
     catalog *cat;
     struct grp_coord *groups; /* group.h */
     struct offsets *offs;     /* offsets.h */
+    struct producers *prods;  /* producers.h */
+    TAILQ_HEAD(, dup_wait) dup_waits; /* duplicate batches awaiting their original */
     sl_timer offsets_expiry_timer;
     char cluster_id[23];
     int32_t node_id;
@@ -244,6 +246,9 @@ void handle_offset_delete(breq *r);
 void handle_list_groups(breq *r);
 void handle_describe_groups(breq *r);
 void handle_delete_groups(breq *r);
+void handle_init_producer_id(breq *r);
+/* Answer duplicate batches whose original is now written (or durable). */
+void produce_run_dup_waits(broker *b);
 /* Re-evaluate parked fetches (before sleep, after data arrived). */
 void fetch_wake_parked(broker *b);
 

@@ -24,6 +24,7 @@ const api_entry api_table[] = {
     { API_DESCRIBE_GROUPS, 0, 5, handle_describe_groups },
     { API_LIST_GROUPS, 0, 4, handle_list_groups },
     { API_API_VERSIONS, 0, 3, handle_api_versions },
+    { API_INIT_PRODUCER_ID, 0, 4, handle_init_producer_id },
     { API_DELETE_GROUPS, 0, 2, handle_delete_groups },
     { API_OFFSET_DELETE, 0, 0, handle_offset_delete },
 };

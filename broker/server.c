@@ -24,6 +24,7 @@
 #include "broker.h"
 #include "group.h"
 #include "offsets.h"
+#include "producers.h"
 #include "version.h"
 
 #define CONTAINER_OF(p, type, field) ((type *)((char *)(p) - offsetof(type, field)))
@@ -215,6 +216,7 @@ sl_err broker_start(broker *b, const broker_config *cfg, char *errstr, size_t er
     b->node_id = (int32_t)cfg->broker_id;
     LIST_INIT(&b->conns);
     TAILQ_INIT(&b->kicks);
+    TAILQ_INIT(&b->dup_waits);
     RB_INIT(&b->timers);
     TAILQ_INIT(&b->parked);
     b->accept_op.done = on_accept;
@@ -245,6 +247,9 @@ sl_err broker_start(broker *b, const broker_config *cfg, char *errstr, size_t er
     if (err)
         return err;
     err = offsets_open(&b->offs, b->env, cfg->log_dirs, &pcfg, errstr, errstr_size);
+    if (err)
+        return err;
+    err = producers_open(&b->prods, cfg->log_dirs, errstr, errstr_size);
     if (err)
         return err;
     b->groups = grp_coord_new(b);
@@ -309,6 +314,8 @@ int broker_run(broker *b)
             b->data_arrived = false;
             fetch_wake_parked(b);
         }
+        if (!TAILQ_EMPTY(&b->dup_waits))
+            produce_run_dup_waits(b);
         plog_env_flush(b->env);
         conn_run_kicks(b);
         if (!TAILQ_EMPTY(&b->kicks))
@@ -342,6 +349,8 @@ void broker_free(broker *b)
     b->groups = NULL;
     offsets_close(b->offs);
     b->offs = NULL;
+    producers_close(b->prods);
+    b->prods = NULL;
     catalog_close(b->cat);
     b->cat = NULL;
     plog_env_free(b->env);

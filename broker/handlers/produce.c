@@ -13,6 +13,18 @@
 #include "../../protocol/msg.h"
 #include "../../protocol/records.h"
 #include "../broker.h"
+#include "../producers.h"
+
+/* A duplicate batch of an idempotent producer is answered with its
+ * original offsets, but only once the original is as safe as the acks
+ * asked: written (acks=1) or durable (acks=all). */
+struct dup_wait {
+    TAILQ_ENTRY(dup_wait) link;
+    struct produce_part *pp;
+    plog *log;
+    int64_t base, last;
+    bool durable;
+};
 
 typedef struct produce_ctx {
     msg_produce_req req;
@@ -22,6 +34,7 @@ typedef struct produce_ctx {
 
 typedef struct produce_part {
     breq *r;
+    broker *b;
     msg_produce_resp_partition *out;
     plog *log;
     bool first_done;
@@ -116,6 +129,7 @@ static void produce_partition(breq *r, cat_topic *t, const msg_produce_req_parti
         return;
     }
     pp->r = r;
+    pp->b = b;
     pp->out = out;
     pp->log = log;
     /* The records are borrowed from our own frame buffer, which this
@@ -124,7 +138,36 @@ static void produce_partition(breq *r, cat_topic *t, const msg_produce_req_parti
     for (size_t off = 0; off < n;) {
         rec_batch h;
 
+        int64_t base;
+
         rec_batch_peek(wp + off, n - off, &h);
+        if (h.producer_id >= 0) {
+            int64_t dup_base = -1, dup_last = -1;
+            int rc = producers_check(b->prods, log, &h, &dup_base, &dup_last);
+
+            if (rc > 0) {
+                sl_warn_rl("produce", "producer %lld epoch %d seq %d on %s-%d: %s",
+                           (long long)h.producer_id, h.producer_epoch, h.base_sequence,
+                           cat_topic_name(t), in->index, sl_err_str((sl_err)rc));
+                out->error_code = (int16_t)rc;
+                return;
+            }
+            if (rc == PRODUCERS_DUPLICATE) {
+                struct dup_wait *d = sl_arena_alloc(&r->arena, sizeof *d);
+
+                if (!d) {
+                    out->error_code = SL_KE_UNKNOWN_SERVER_ERROR;
+                    return;
+                }
+                *d = (struct dup_wait){ .pp = pp, .log = log, .base = dup_base,
+                                        .last = dup_last, .durable = durable };
+                ctx->pending++;
+                TAILQ_INSERT_TAIL(&b->dup_waits, d, link);
+                off += rec_batch_size(&h);
+                continue;
+            }
+        }
+        base = plog_end_offset(log);
         ctx->pending++;
         err = plog_append(log, wp + off, rec_batch_size(&h), durable, on_appended, pp);
         if (err) {
@@ -132,6 +175,8 @@ static void produce_partition(breq *r, cat_topic *t, const msg_produce_req_parti
             out->error_code = SL_KE_KAFKA_STORAGE_ERROR;
             return;
         }
+        if (h.producer_id >= 0)
+            producers_appended(b->prods, log, &h, base);
         off += rec_batch_size(&h);
     }
 }
@@ -203,4 +248,20 @@ void handle_produce(breq *r)
     }
     if (--ctx->pending == 0)
         produce_respond(r);
+}
+
+void produce_run_dup_waits(broker *b)
+{
+    struct dup_wait *d, *next;
+
+    for (d = TAILQ_FIRST(&b->dup_waits); d; d = next) {
+        int64_t mark = d->durable ? plog_durable(d->log) : plog_high_watermark(d->log);
+        sl_err err = plog_state(d->log);
+
+        next = TAILQ_NEXT(d, link);
+        if (!err && mark <= d->last)
+            continue;
+        TAILQ_REMOVE(&b->dup_waits, d, link);
+        on_appended(d->pp, err, d->base);
+    }
 }
