@@ -128,7 +128,8 @@ struct conn {
     uint8_t *rbuf;
     size_t rcap, rpos, rlen; /* unparsed bytes are rbuf[rpos, rlen) */
     uint8_t *partial_frame; /* a large frame received straight into its buffer */
-    size_t partial_len, partial_have;
+    size_t partial_len, partial_have, partial_cap;
+    int64_t last_active_ms; /* last bytes in or out, for connections.max.idle.ms */
     int holds;              /* callers on the stack that still use the conn */
     bool kicking, kick_again;
     bool kick_queued;       /* on the broker's kick list */
@@ -156,6 +157,8 @@ void conn_drain(conn *c);
 void req_ready(breq *r);
 /* Kick every connection queued by req_ready; the loop calls it. */
 void conn_run_kicks(broker *b);
+/* Close connections idle past connections.max.idle.ms. */
+void conn_close_idle(broker *b);
 
 /* --- the broker (server.c) -------------------------------------------- */
 
@@ -170,6 +173,7 @@ struct broker {
     struct producers *prods;  /* producers.h */
     TAILQ_HEAD(, dup_wait) dup_waits; /* duplicate batches awaiting their original */
     sl_timer offsets_expiry_timer;
+    sl_timer idle_timer;
     char cluster_id[23];
     int32_t node_id;
     int advertised_port;

@@ -51,6 +51,8 @@ static const config_key keys[] = {
       "Connections accepted at once; more are closed on accept" },
     { "queued.max.requests", NULL, CT_INT, OFF(queued_max_requests), 0, 1, 1000, "32",
       "Requests of one connection in flight before the broker stops reading it" },
+    { "connections.max.idle.ms", NULL, CT_INT, OFF(connections_max_idle_ms), 0, 1, INT64_MAX,
+      "600000", "Close a connection with no traffic and nothing in flight for this long" },
 
     { "log.retention.hours", NULL, CT_INT, OFF(log_retention_hours), 0, -1, INT32_MAX, "168",
       "Keep segments this long (-1: forever); log.retention.minutes/.ms take precedence" },

@@ -33,6 +33,7 @@ typedef struct broker_config {
     int64_t socket_request_max_bytes;
     int64_t max_connections;
     int64_t queued_max_requests; /* per connection, in flight */
+    int64_t connections_max_idle_ms;
 
     /* retention and rolling (storage) */
     int64_t log_retention_hours;

@@ -119,6 +119,7 @@ void conn_accepted(broker *b, int fd, const struct sockaddr *sa, socklen_t salen
     c->fd = fd;
     c->id = ++b->next_conn_id;
     c->rcap = RBUF_SIZE;
+    c->last_active_ms = sl_now_ms();
     c->recv_op.done = on_recv;
     c->send_op.done = on_send;
     c->poll_op.done = on_poll;
@@ -134,6 +135,34 @@ static bool reading_allowed(conn *c)
     return !c->closing && !c->draining && c->nreqs < c->b->cfg.queued_max_requests;
 }
 
+/* Frames up to a batch's size get their whole buffer at once; larger ones
+ * (up to socket.request.max.bytes) grow as their bytes arrive, so a
+ * client announcing a huge frame and trickling it holds only what it has
+ * sent. */
+static size_t partial_first_cap(conn *c, size_t size)
+{
+    size_t whole = (size_t)c->b->cfg.message_max_bytes + 65536;
+
+    return size <= whole ? size : whole;
+}
+
+static bool grow_partial(conn *c)
+{
+    size_t cap = c->partial_cap * 2;
+    uint8_t *p;
+
+    if (cap > c->partial_len || cap < c->partial_cap)
+        cap = c->partial_len;
+    p = realloc(c->partial_frame, cap);
+    if (!p) {
+        conn_close(c, "out of memory");
+        return false;
+    }
+    c->partial_frame = p;
+    c->partial_cap = cap;
+    return true;
+}
+
 static void post_recv(conn *c)
 {
     struct io_uring_sqe *sqe;
@@ -141,9 +170,11 @@ static void post_recv(conn *c)
     if (c->recv_busy || !reading_allowed(c))
         return;
     if (c->partial_frame) {
+        if (c->partial_have == c->partial_cap && !grow_partial(c))
+            return;
         sqe = sl_ring_sqe(c->b->ring, &c->recv_op);
         io_uring_prep_recv(sqe, c->fd, c->partial_frame + c->partial_have,
-                           c->partial_len - c->partial_have, 0);
+                           c->partial_cap - c->partial_have, 0);
     } else {
         if (c->rpos) {
             /* Make room first: no recv is in flight here. */
@@ -211,7 +242,10 @@ static void parse_frames(conn *c)
         if ((size_t)size + 4 > c->rcap && !c->recv_busy) {
             /* Too big for rbuf: receive the rest straight into its own
              * buffer, so a large batch is copied once on its way in. */
-            c->partial_frame = malloc(size);
+            c->partial_cap = partial_first_cap(c, size);
+            if (c->partial_cap < have)
+                c->partial_cap = have;
+            c->partial_frame = malloc(c->partial_cap);
             if (!c->partial_frame) {
                 conn_close(c, "out of memory");
                 return;
@@ -244,6 +278,7 @@ static void on_recv(sl_op *op, int res, uint32_t flags)
     } else if (res <= 0) {
         conn_close(c, res == 0 ? "closed by peer" : strerror(-res));
     } else if (c->partial_frame) {
+        c->last_active_ms = sl_now_ms();
         c->partial_have += (size_t)res;
         if (c->partial_have == c->partial_len) {
             uint8_t *frame = c->partial_frame;
@@ -252,6 +287,7 @@ static void on_recv(sl_op *op, int res, uint32_t flags)
             new_request(c, frame, c->partial_len);
         }
     } else {
+        c->last_active_ms = sl_now_ms();
         c->rlen += (size_t)res;
     }
     conn_kick(c);
@@ -354,6 +390,7 @@ static void on_send(sl_op *op, int res, uint32_t flags)
         } else if (res < 0) {
             conn_close(c, strerror(-res));
         } else {
+            c->last_active_ms = sl_now_ms();
             left = (size_t)res;
             for (int i = 0; i < c->iov_n && left; i++) {
                 size_t take = left < c->iov[i].iov_len ? left : c->iov[i].iov_len;
@@ -556,4 +593,22 @@ void req_malformed(breq *r, sl_err err)
     r->no_response = true;
     r->ready = true;
     conn_close(r->c, "malformed request");
+}
+
+/* connections.max.idle.ms: close connections with no bytes in or out for
+ * that long and nothing in flight (a parked fetch or a held JoinGroup is
+ * not idleness). */
+void conn_close_idle(broker *b)
+{
+    int64_t cutoff = sl_now_ms() - b->cfg.connections_max_idle_ms;
+    conn *c, *next;
+
+    for (c = LIST_FIRST(&b->conns); c; c = next) {
+        next = LIST_NEXT(c, link);
+        if (!c->closing && c->last_active_ms < cutoff && TAILQ_EMPTY(&c->reqs)) {
+            sl_info("net", "closing connection from %s: idle for more than %lld ms", c->peer,
+                    (long long)b->cfg.connections_max_idle_ms);
+            conn_close(c, "idle");
+        }
+    }
 }

@@ -50,6 +50,15 @@ static bool group_idle(void *ud, sl_bytes group)
     return true;
 }
 
+static void on_idle_check(sl_timer *t)
+{
+    broker *b = CONTAINER_OF(t, broker, idle_timer);
+    int64_t every = b->cfg.connections_max_idle_ms / 10;
+
+    conn_close_idle(b);
+    timer_arm(b, t, every < 10 ? 10 : every > 1000 ? 1000 : every, on_idle_check);
+}
+
 static void on_offsets_expiry(sl_timer *t)
 {
     broker *b = CONTAINER_OF(t, broker, offsets_expiry_timer);
@@ -260,6 +269,7 @@ sl_err broker_start(broker *b, const broker_config *cfg, char *errstr, size_t er
     offsets_each_group(b->offs, ensure_group, b->groups);
     timer_arm(b, &b->offsets_expiry_timer, cfg->offsets_retention_check_interval_ms,
               on_offsets_expiry);
+    timer_arm(b, &b->idle_timer, 1000, on_idle_check);
     err = open_listener(b, errstr, errstr_size);
     if (err)
         return err;
