@@ -453,7 +453,15 @@ void conn_kick(conn *c)
             break;
         }
         parse_frames(c);
-        try_send(c);
+        {
+            int before = c->nreqs;
+
+            try_send(c);
+            /* Sent responses free room under queued.max.requests: frames
+             * already buffered must be parsed now, as no recv may come. */
+            if (c->nreqs < before && c->rlen - c->rpos >= 4)
+                c->kick_again = true;
+        }
         if (c->draining && TAILQ_EMPTY(&c->reqs) && !c->send_busy && !c->poll_busy) {
             conn_close(c, "broker stopping");
             continue;
