@@ -10,7 +10,7 @@
 #include "broker.h"
 
 const api_entry api_table[] = {
-    { API_PRODUCE, 3, 7, handle_produce },
+    { API_PRODUCE, 0, 7, handle_produce },
     { API_FETCH, 4, 13, handle_fetch },
     { API_LIST_OFFSETS, 1, 5, handle_list_offsets },
     { API_METADATA, 0, 12, handle_metadata },

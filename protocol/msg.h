@@ -56,7 +56,7 @@
 #define MSG_METADATA_VMIN 0
 #define MSG_METADATA_VMAX 12
 #define MSG_METADATA_FLEX 9
-#define MSG_PRODUCE_VMIN 3
+#define MSG_PRODUCE_VMIN 0
 #define MSG_PRODUCE_VMAX 7
 #define MSG_PRODUCE_FLEX (-1)
 #define MSG_FETCH_VMIN 4
@@ -174,7 +174,7 @@ typedef struct msg_produce_req_topic {
 } msg_produce_req_topic;
 
 typedef struct msg_produce_req {
-    sl_bytes transactional_id; /* v3+, nullable */
+    sl_bytes transactional_id; /* v3+, nullable, default null */
     int16_t acks;
     int32_t timeout_ms;
     msg_produce_req_topic *topic_data;

@@ -1,7 +1,10 @@
 /*
- * msg_produce.c - Produce (key 0) bodies, v3-7; none flexible (v9 is).
+ * msg_produce.c - Produce (key 0) bodies, v0-7; none flexible (v9 is).
  *
- * v3 is the first version with transactional_id and RecordBatch v2; v4-7
+ * v0-2 carry message formats v0/v1 and no transactional_id; they are here
+ * because librdkafka 2.0.2 enables gzip and snappy only if the broker's
+ * Produce range starts at 0.  v3 is the first version with
+ * transactional_id and RecordBatch v2; v4-7
  * differ from it only in what the client must handle (KAFKA_STORAGE_ERROR
  * v4, zstd v7).  The response gained log_append_time_ms in v2 and
  * log_start_offset in v5.  Records are NULLABLE_BYTES, returned borrowed:
@@ -17,8 +20,10 @@ sl_err msg_produce_req_decode(kbuf_rd *r, int16_t v, sl_arena *a, msg_produce_re
     *out = (msg_produce_req){ .transactional_id = SL_BYTES_NULL };
     if (!msg_version_ok(v, MSG_PRODUCE_VMIN, MSG_PRODUCE_VMAX))
         return SL_KE_UNSUPPORTED_VERSION;
-    r->field = "transactional_id";
-    out->transactional_id = kbuf_get_str(r, flex);
+    if (v >= 3) {
+        r->field = "transactional_id";
+        out->transactional_id = kbuf_get_str(r, flex);
+    }
     r->field = "acks";
     out->acks = kbuf_get_i16(r);
     r->field = "timeout_ms";
@@ -51,7 +56,8 @@ void msg_produce_req_encode(kbuf_wr *w, int16_t v, const msg_produce_req *in)
 
     if (!msg_enc_version_ok(w, v, MSG_PRODUCE_VMIN, MSG_PRODUCE_VMAX))
         return;
-    kbuf_put_str(w, flex, in->transactional_id);
+    if (v >= 3)
+        kbuf_put_str(w, flex, in->transactional_id);
     kbuf_put_i16(w, in->acks);
     kbuf_put_i32(w, in->timeout_ms);
     n = msg_put_count(w, flex, in->topic_data_count, false);

@@ -235,9 +235,12 @@ void handle_produce(breq *r)
         for (int32_t j = 0; j < tin->partition_data_count; j++) {
             msg_produce_resp_partition *pout = &tout->partition_responses[j];
 
-            if (!acks_ok) {
+            if (!acks_ok || r->hdr.api_version < 3) {
+                /* v0-2 can only carry message formats v0 and v1, which
+                 * sluice does not store (it keeps RecordBatch v2 only). */
                 pout->index = tin->partition_data[j].index;
-                pout->error_code = SL_KE_INVALID_REQUIRED_ACKS;
+                pout->error_code = acks_ok ? SL_KE_UNSUPPORTED_FOR_MESSAGE_FORMAT
+                                           : SL_KE_INVALID_REQUIRED_ACKS;
                 pout->base_offset = -1;
                 pout->log_append_time_ms = -1;
                 pout->log_start_offset = -1;

@@ -30,7 +30,7 @@ VICTIM2 = "victim2"
 BIG = "big"
 FUZZ = "fuzz"
 
-ADVERTISED = {w.API_PRODUCE: (3, 7), w.API_FETCH: (4, 13), w.API_LIST_OFFSETS: (1, 5),
+ADVERTISED = {w.API_PRODUCE: (0, 7), w.API_FETCH: (4, 13), w.API_LIST_OFFSETS: (1, 5),
               w.API_METADATA: (0, 12), w.API_API_VERSIONS: (0, 3)}
 
 B = None            # the broker
@@ -215,7 +215,7 @@ def test_unknown_api_key_closes():
 
 def test_unsupported_versions_close():
     cases = [(w.API_METADATA, 99), (w.API_METADATA, 13), (w.API_METADATA, -1),
-             (w.API_PRODUCE, 2), (w.API_PRODUCE, 8), (w.API_PRODUCE, 0),
+             (w.API_PRODUCE, 9), (w.API_PRODUCE, 8), (w.API_PRODUCE, -1),
              (w.API_FETCH, 3), (w.API_FETCH, 14), (w.API_FETCH, 0),
              (w.API_LIST_OFFSETS, 0), (w.API_LIST_OFFSETS, 6)]
     for key, ver in cases:

@@ -1,5 +1,5 @@
 /*
- * test_msg_produce.c - Produce v3-7 request and response bodies:
+ * test_msg_produce.c - Produce v0-7 request and response bodies:
  * schema-reference bytes, round trip, defaults of absent fields and every
  * truncation, for each version.
  */
@@ -23,10 +23,12 @@ static msg_produce_req req_fill(sl_bytes txn)
     return (msg_produce_req){ txn, -1, 30000, td, 2 };
 }
 
-/* ProduceRequest.json (v3-8 are identical on the wire). */
-static void req_ref(bb *b, const char *txn)
+/* ProduceRequest.json (v3-8 are identical on the wire; v0-2 lack
+ * transactional_id). */
+static void req_ref(bb *b, int16_t v, const char *txn)
 {
-    bb_str(b, false, txn);
+    if (v >= 3)
+        bb_str(b, false, txn);
     bb_i16(b, -1);
     bb_i32(b, 30000);
     bb_arr(b, false, 2);
@@ -48,9 +50,9 @@ Test(msg_produce, request_every_version)
             bb ref = { .n = 0 };
             rt t;
 
-            req_ref(&ref, txn);
+            req_ref(&ref, v, txn);
             rt_check(&t, &msg_produce_req_codec, v, &in, &out, &ref);
-            assert_str(out.transactional_id, txn, "transactional_id");
+            assert_str(out.transactional_id, v >= 3 ? txn : NULL, "transactional_id");
             cr_assert_eq(out.acks, -1);
             cr_assert_eq(out.timeout_ms, 30000);
             cr_assert_eq(out.topic_data_count, 2);
@@ -121,14 +123,14 @@ Test(msg_produce, response_every_version)
         cr_assert_eq(p[0].index, 0);
         cr_assert_eq(p[0].error_code, 0);
         cr_assert_eq(p[0].base_offset, 100);
-        cr_assert_eq(p[0].log_append_time_ms, 1700000000000);
+        cr_assert_eq(p[0].log_append_time_ms, v >= 2 ? 1700000000000 : -1);
         cr_assert_eq(p[0].log_start_offset, v >= 5 ? 5 : -1);
         cr_assert_eq(p[1].index, 3);
         cr_assert_eq(p[1].error_code, 6);
         cr_assert_eq(p[1].base_offset, -1);
-        cr_assert_eq(p[1].log_append_time_ms, 42);
+        cr_assert_eq(p[1].log_append_time_ms, v >= 2 ? 42 : -1);
         cr_assert_eq(p[1].log_start_offset, v >= 5 ? 43 : -1);
-        cr_assert_eq(out.throttle_time_ms, 7);
+        cr_assert_eq(out.throttle_time_ms, v >= 1 ? 7 : 0);
         rt_done(&t);
     }
 }
