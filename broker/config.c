@@ -353,3 +353,44 @@ void config_print_help(FILE *out)
         fprintf(out, "\n");
     }
 }
+
+static void format_value(const broker_config *c, const config_key *k, char *buf, size_t n)
+{
+    const char *p = (const char *)c + k->off;
+
+    switch (k->type) {
+    case CT_STRING:
+        strlcpy(buf, p, n);
+        break;
+    case CT_BOOL:
+        strlcpy(buf, *(const bool *)p ? "true" : "false", n);
+        break;
+    case CT_INT:
+        snprintf(buf, n, "%lld", (long long)*(const int64_t *)p);
+        break;
+    }
+}
+
+bool config_get(const broker_config *c, const char *key, char *buf, size_t n, bool *is_default)
+{
+    const config_key *k = find_key(key);
+
+    if (!k)
+        return false;
+    format_value(c, k, buf, n);
+    if (is_default)
+        *is_default = strcmp(buf, k->def) == 0;
+    return true;
+}
+
+void config_each(const broker_config *c,
+                 void (*fn)(void *ud, const char *name, const char *value, bool is_default),
+                 void *ud)
+{
+    char buf[CONFIG_PATH_MAX];
+
+    for (size_t i = 0; i < NKEYS; i++) {
+        format_value(c, &keys[i], buf, sizeof buf);
+        fn(ud, keys[i].name, buf, strcmp(buf, keys[i].def) == 0);
+    }
+}

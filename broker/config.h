@@ -77,4 +77,12 @@ sl_err config_finish(broker_config *c, char *errstr, size_t errstr_size);
 /* The key table as --help text. */
 void config_print_help(FILE *out);
 
+/* The value in force of a key, as text (false if the key is unknown), and
+ * whether it is still the default. */
+bool config_get(const broker_config *c, const char *key, char *buf, size_t n, bool *is_default);
+/* Every key, in table order (DescribeConfigs of the broker). */
+void config_each(const broker_config *c,
+                 void (*fn)(void *ud, const char *name, const char *value, bool is_default),
+                 void *ud);
+
 #endif
