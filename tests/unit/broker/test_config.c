@@ -120,3 +120,36 @@ Test(config, message_max_vs_request_max)
     cr_assert_eq(config_finish(&c, err, sizeof err), SL_E_INVAL);
     cr_assert(strstr(err, "message.max.bytes"), "%s", err);
 }
+
+/* Every setting the broker knows is documented in docs/configuration.md. */
+static const char *doc_text;
+
+static void check_documented(void *ud, const char *name, const char *value, bool is_default)
+{
+    char needle[128];
+
+    (void)ud;
+    (void)value;
+    (void)is_default;
+    snprintf(needle, sizeof needle, "`%s`", name);
+    cr_expect(strstr(doc_text, needle) != NULL, "%s is not in docs/configuration.md", name);
+}
+
+Test(config, every_setting_is_documented)
+{
+    char path[4096];
+    static char text[65536];
+    broker_config c;
+    size_t n;
+    FILE *f;
+
+    snprintf(path, sizeof path, "%s/docs/configuration.md", SLUICE_SOURCE_DIR);
+    f = fopen(path, "r");
+    cr_assert_not_null(f, "cannot open %s", path);
+    n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = 0;
+    doc_text = text;
+    config_defaults(&c);
+    config_each(&c, check_documented, NULL);
+}
