@@ -7,6 +7,10 @@
  * <22 chars>\n"), so the topic id survives a restart and every partition
  * of a topic carries the same id.  The catalog keeps its topics sorted by
  * name: catalog_at is name order, catalog_find is a binary search.
+ *
+ * A topic's config overrides (text the broker's topic_config.c reads) live
+ * in <topic>-0/topic.config, written atomically (tmp, fsync, rename, fsync
+ * of the directory); a topic without the file has none.
  */
 #include "storage_int.h"
 
@@ -21,6 +25,8 @@
 #include "../base/log.h"
 
 #define PART_META_FILE "partition.metadata"
+#define TOPIC_CONFIG_FILE "topic.config"
+#define TOPIC_CONFIG_MAX 65536
 /* Far above any real topic; bounds what one CreateTopics can allocate. */
 #define CAT_PARTITIONS_MAX 100000
 
@@ -29,6 +35,7 @@ struct cat_topic {
     uint8_t id[16];
     int32_t nparts;
     plog **logs;
+    char *overrides; /* NULL: none */
 };
 
 struct catalog {
@@ -108,6 +115,86 @@ plog *cat_topic_log(cat_topic *t, int32_t partition)
     return partition >= 0 && partition < t->nparts ? t->logs[partition] : NULL;
 }
 
+static bool part_dir(const catalog *c, const char *topic, int32_t p, char *out, size_t n)
+{
+    return snprintf(out, n, "%s/%s-%d", c->dir, topic, (int)p) < (int)n;
+}
+
+const char *cat_topic_overrides(const cat_topic *t) { return t->overrides ? t->overrides : ""; }
+
+sl_err cat_topic_set_overrides(catalog *c, cat_topic *t, const char *text)
+{
+    sl_io *io = plog_env_io(c->env);
+    char pdir[PATH_MAX], path[PATH_MAX];
+    size_t n = text ? strlen(text) : 0;
+    char *copy = NULL;
+    sl_err e;
+
+    if (n >= TOPIC_CONFIG_MAX)
+        return SL_E_RANGE;
+    if (n && !(copy = strdup(text)))
+        return SL_E_NOMEM;
+    if (!part_dir(c, t->name, 0, pdir, sizeof pdir) ||
+        snprintf(path, sizeof path, "%s/%s", pdir, TOPIC_CONFIG_FILE) >= (int)sizeof path) {
+        free(copy);
+        return SL_E_RANGE;
+    }
+    if (n) {
+        e = sl_io_write_file(io, pdir, TOPIC_CONFIG_FILE, text, n);
+    } else {
+        e = (sl_err)io->ops->unlink(io, path);
+        if (e == SL_E_NOTFOUND)
+            e = SL_OK;
+        else if (e == SL_OK)
+            e = (sl_err)io->ops->sync_dir(io, pdir);
+    }
+    if (e != SL_OK) {
+        sl_error("storage", "%s: %s", path, sl_err_str(e));
+        free(copy);
+        return e;
+    }
+    free(t->overrides);
+    t->overrides = copy;
+    return SL_OK;
+}
+
+/* Read <topic>-0/topic.config if there is one. */
+static sl_err load_overrides(catalog *c, cat_topic *t)
+{
+    sl_io *io = plog_env_io(c->env);
+    char pdir[PATH_MAX], path[PATH_MAX], *buf;
+    int64_t n;
+
+    if (!part_dir(c, t->name, 0, pdir, sizeof pdir) ||
+        snprintf(path, sizeof path, "%s/%s", pdir, TOPIC_CONFIG_FILE) >= (int)sizeof path)
+        return SL_E_RANGE;
+    buf = malloc(TOPIC_CONFIG_MAX);
+    if (!buf)
+        return SL_E_NOMEM;
+    n = sl_io_read_file(io, path, buf, TOPIC_CONFIG_MAX);
+    if (n == SL_E_NOTFOUND) {
+        free(buf);
+        return SL_OK;
+    }
+    if (n < 0) {
+        free(buf);
+        return (sl_err)n;
+    }
+    t->overrides = n ? strdup(buf) : NULL;
+    free(buf);
+    return n && !t->overrides ? SL_E_NOMEM : SL_OK;
+}
+
+sl_err cat_topic_set_config(cat_topic *t, const plog_config *cfg)
+{
+    char errstr[256];
+    sl_err e = plog_config_check(cfg, errstr, sizeof errstr);
+
+    for (int32_t i = 0; e == SL_OK && i < t->nparts; i++)
+        e = plog_set_config(t->logs[i], cfg);
+    return e;
+}
+
 static void topic_free(cat_topic *t)
 {
     if (!t)
@@ -117,6 +204,7 @@ static void topic_free(cat_topic *t)
             plog_close(t->logs[i]);
     free(t->logs);
     free(t->name);
+    free(t->overrides);
     free(t);
 }
 
@@ -139,10 +227,6 @@ static sl_err insert_topic(catalog *c, cat_topic *t)
     return SL_OK;
 }
 
-static bool part_dir(const catalog *c, const char *topic, int32_t p, char *out, size_t n)
-{
-    return snprintf(out, n, "%s/%s-%d", c->dir, topic, (int)p) < (int)n;
-}
 
 /* partition.metadata: SL_OK and the id, SL_E_NOTFOUND, or SL_E_MALFORMED. */
 static sl_err read_part_meta(sl_io *io, const char *pdir, uint8_t id[16])
@@ -266,6 +350,12 @@ static sl_err open_topic(catalog *c, const found_dir *dirs, size_t n, char *errs
         }
     }
     t->nparts = (int32_t)n;
+    if (e == SL_OK) {
+        e = load_overrides(c, t);
+        if (e != SL_OK)
+            snprintf(errstr, errstr_size, "%s/%s-0/%s: %s", c->dir, t->name, TOPIC_CONFIG_FILE,
+                     sl_err_str(e));
+    }
     for (size_t i = 0; i < n && e == SL_OK; i++) {
         part_dir(c, t->name, (int32_t)i, pdir, sizeof pdir);
         e = plog_open(&t->logs[i], c->env, pdir, &c->cfg, errstr, errstr_size);

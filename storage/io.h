@@ -11,6 +11,10 @@
  *
  * pwrite writes the whole range: implementations requeue short writes and
  * EAGAIN themselves (liburing io_uring-cp), so callers see all or an error.
+ *
+ * unlink_async removes a file off the caller's thread where it can (io_uring
+ * unlinkat runs in the kernel's workers): retention deletes whole segments,
+ * and freeing a large file's blocks can take milliseconds.
  */
 #ifndef SL_IO_H
 #define SL_IO_H
@@ -43,6 +47,8 @@ struct sl_io_req {
 typedef struct sl_io_ops {
     void (*pwrite)(sl_io *io, sl_io_req *req, int fd, const void *buf, size_t len, off_t off);
     void (*datasync)(sl_io *io, sl_io_req *req, int fd);
+    /* path must stay valid until cb; res 0 or a negative sl_err. */
+    void (*unlink_async)(sl_io *io, sl_io_req *req, const char *path);
 
     int (*open)(sl_io *io, const char *path, int flags, int mode);
     int (*close)(sl_io *io, int fd);

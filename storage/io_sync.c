@@ -75,6 +75,17 @@ static void sync_datasync(sl_io *io, sl_io_req *req, int fd)
     req->cb(req, r);
 }
 
+static int sync_unlink(sl_io *io, const char *path);
+
+static void sync_unlink_async(sl_io *io, sl_io_req *req, const char *path)
+{
+    int r = sync_unlink(io, path);
+
+    req->io = io;
+    req->fd = -1;
+    req->cb(req, r);
+}
+
 static int sync_open(sl_io *io, const char *path, int flags, int mode)
 {
     int fd;
@@ -169,6 +180,7 @@ static void sync_destroy(sl_io *io) { free(io); }
 const sl_io_ops sl_io_sync_ops = {
     .pwrite = sync_pwrite,
     .datasync = sync_datasync,
+    .unlink_async = sync_unlink_async,
     .open = sync_open,
     .close = sync_close,
     .pread = sync_pread,

@@ -1,10 +1,14 @@
 /*
  * io_uring.c - sl_io whose appends and flushes go through base/ring.
  *
- * pwrite and datasync queue one SQE each, with the request's embedded
- * sl_op as user_data, and return at once; the completion runs req->cb
- * from sl_ring_run.  A short write is requeued for the rest and -EAGAIN /
- * -EINTR are requeued whole (liburing examples/io_uring-cp.c), so the
+ * pwrite, datasync and unlink_async queue one SQE each (write, fsync with
+ * IORING_FSYNC_DATASYNC, unlinkat), with the request's embedded sl_op as
+ * user_data, and return at once; the completion runs req->cb from
+ * sl_ring_run.  unlinkat runs in the kernel's workers, so freeing a
+ * deleted segment's blocks never blocks the loop (a kernel without it,
+ * before 5.11, answers EINVAL and the unlink is done synchronously).  A
+ * short write is requeued for the rest and -EAGAIN / -EINTR are requeued
+ * whole (liburing examples/io_uring-cp.c), so the
  * caller sees all bytes or one negative sl_err.  io_uring does not order
  * an fsync after writes still in flight: the log issues datasync only over
  * writes whose completions have arrived.  The rare synchronous calls are
@@ -13,12 +17,13 @@
 #include "io.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdlib.h>
 
 #include "storage_int.h"
 
-enum { REQ_WRITE = 1, REQ_DATASYNC = 2 };
+enum { REQ_WRITE = 1, REQ_DATASYNC = 2, REQ_UNLINK = 3 };
 
 /* One SQE moves at most this much; the rest is requeued as a short write. */
 #define URING_MAX_WRITE ((size_t)1 << 30)
@@ -45,8 +50,18 @@ static void on_cqe(sl_op *op, int res, uint32_t flags)
         queue_req(req);
         return;
     }
-    if (res < 0) {
+    if (res < 0 && req->kind != REQ_UNLINK) {
         req->cb(req, sl_err_from_errno(res));
+        return;
+    }
+    if (req->kind == REQ_UNLINK) {
+        if (res == -EINVAL || res == -EOPNOTSUPP) { /* kernel < 5.11 */
+            int r = sl_io_sync_ops.unlink(req->io, (const char *)req->buf);
+
+            req->cb(req, r);
+            return;
+        }
+        req->cb(req, res < 0 ? sl_err_from_errno(res) : 0);
         return;
     }
     if (req->kind == REQ_DATASYNC) {
@@ -72,6 +87,8 @@ static void queue_req(sl_io_req *req)
 
     if (req->kind == REQ_DATASYNC) {
         io_uring_prep_fsync(sqe, req->fd, IORING_FSYNC_DATASYNC);
+    } else if (req->kind == REQ_UNLINK) {
+        io_uring_prep_unlinkat(sqe, AT_FDCWD, (const char *)req->buf, 0);
     } else {
         size_t n = req->len - req->done;
 
@@ -111,6 +128,18 @@ static void uring_datasync(sl_io *io, sl_io_req *req, int fd)
     queue_req(req);
 }
 
+static void uring_unlink_async(sl_io *io, sl_io_req *req, const char *path)
+{
+    req->op.done = on_cqe;
+    req->io = io;
+    req->fd = -1;
+    req->buf = (const uint8_t *)path;
+    req->len = req->done = 0;
+    req->off = 0;
+    req->kind = REQ_UNLINK;
+    queue_req(req);
+}
+
 static void uring_destroy(sl_io *io) { free(io); }
 
 sl_io *sl_io_uring_new(sl_ring *ring)
@@ -123,6 +152,7 @@ sl_io *sl_io_uring_new(sl_ring *ring)
     u->ops = sl_io_sync_ops;
     u->ops.pwrite = uring_pwrite;
     u->ops.datasync = uring_datasync;
+    u->ops.unlink_async = uring_unlink_async;
     u->ops.destroy = uring_destroy;
     u->io.ops = &u->ops;
     return &u->io;

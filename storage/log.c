@@ -1,9 +1,14 @@
 /*
- * log.c - one partition log (plog): ordered segments, append, roll, read,
- * watermarks, group commit.  Opening and recovery are in recover.c.
+ * log.c - one partition log (plog): ordered segments, append, roll,
+ * watermarks, group commit, flush policy, retention.  Opening and recovery
+ * are in recover.c, reads in read.c.
  *
  * INVARIANTS
- *   1. log_start <= durable <= high_watermark (hwm) <= end.
+ *   1. durable <= high_watermark (hwm) <= end, and log_start <= hwm.
+ *      log_start is the first offset a read may ask for: the first
+ *      segment's base, or more after DeleteRecords (persisted in a file
+ *      before it moves).  durable may be below log_start: what is deleted
+ *      need not be synced.
  *   2. end is the next offset to assign.  plog_append reserves the offsets
  *      [end, end + lastOffsetDelta + 1) and the byte range [size, size +
  *      len) of the active segment before its pwrite is issued, so writes
@@ -36,6 +41,22 @@
  *   8. recovery_point is the base of the first segment that may hold
  *      unsynced data; it moves only after the segments below it are fully
  *      synced and their trimmed indexes too (recover.c reads it).
+ *   9. Flush policy (flush.messages, flush.ms): besides invariant 4, a log
+ *      is on the flush list while hwm > durable and a policy is set; a
+ *      round is issued once hwm - durable >= flush_messages, or flush_ms
+ *      passed since the last round completed.  Without a policy only
+ *      acks=all appends and rolls cause syncs.
+ *  10. Retention deletes whole segments from the oldest, never one that
+ *      holds offsets >= hwm (a write in flight), unsynced offsets, or one
+ *      a sync in flight points at, and never the last one: if every
+ *      segment is due, the log rolls first (Kafka does the same), so end
+ *      stays where it was, and the rolled segment goes once it is synced.
+ *      A deleted segment's .log is renamed to .log.deleted, its indexes
+ *      unlinked, and the renamed file unlinked through unlink_async (off
+ *      the loop); recovery removes a leftover .deleted file.  Renames are
+ *      not synced: after a power loss the oldest deleted segments may come
+ *      back (ordered metadata: a prefix of the deletions survives), to be
+ *      deleted again by the next check.
  *
  * Callbacks may run inside plog_append and plog_env_flush (a synchronous
  * sl_io) and may append again; they must not close a log.
@@ -48,6 +69,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../base/log.h"
@@ -76,12 +98,21 @@ typedef struct syncop {
     struct syncop *link;
 } syncop;
 
+/* A retired segment's .log being unlinked off the loop. */
+typedef struct unlink_op {
+    sl_io_req req;
+    plog_env *env;
+    char path[];
+} unlink_op;
+
 struct plog_env {
     sl_io *io;
     plog *flush_head;
-    unsigned pending;    /* live pends and syncops */
+    unsigned pending;    /* live pends, syncops and unlink_ops */
     pend *free_pends;
     size_t nfree;
+    plog_clock_fn clock;
+    void *clock_ud;
 };
 
 
@@ -90,9 +121,56 @@ void plog_config_default(plog_config *cfg)
     cfg->segment_bytes = (int64_t)1 << 30;
     cfg->index_interval_bytes = 4096;
     cfg->index_max_bytes = 10 * 1024 * 1024;
+    cfg->segment_ms = -1;
+    cfg->retention_ms = -1;
+    cfg->retention_bytes = -1;
+    cfg->flush_messages = INT64_MAX;
+    cfg->flush_ms = -1;
+    cfg->log_append_time = false;
+}
+
+sl_err plog_config_check(const plog_config *cfg, char *errstr, size_t errstr_size)
+{
+    const char *bad = NULL;
+
+    if (cfg->segment_bytes < REC_HEADER_SIZE || cfg->segment_bytes > SEG_MAX_POS)
+        bad = "segment.bytes";
+    else if (cfg->index_max_bytes < SEG_INDEX_MIN_BYTES)
+        bad = "segment.index.bytes";
+    else if (cfg->index_interval_bytes < 0)
+        bad = "index.interval.bytes";
+    else if (cfg->segment_ms < -1 || cfg->segment_ms == 0)
+        bad = "segment.ms";
+    else if (cfg->retention_ms < -1)
+        bad = "retention.ms";
+    else if (cfg->retention_bytes < -1)
+        bad = "retention.bytes";
+    else if (cfg->flush_messages < 1)
+        bad = "flush.messages";
+    else if (cfg->flush_ms < -1)
+        bad = "flush.ms";
+    if (!bad)
+        return SL_OK;
+    snprintf(errstr, errstr_size, "invalid log config %s (segment.bytes %" PRId64
+             ", segment.index.bytes %d, index.interval.bytes %d, segment.ms %" PRId64
+             ", retention.ms %" PRId64 ", retention.bytes %" PRId64 ", flush.messages %" PRId64
+             ", flush.ms %" PRId64 ")", bad, cfg->segment_bytes, cfg->index_max_bytes,
+             cfg->index_interval_bytes, cfg->segment_ms, cfg->retention_ms, cfg->retention_bytes,
+             cfg->flush_messages, cfg->flush_ms);
+    return SL_E_INVAL;
 }
 
 /* --- env ------------------------------------------------------------------ */
+
+static int64_t wall_clock(void *ud)
+{
+    struct timespec ts;
+
+    (void)ud;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 
 sl_err plog_env_new(plog_env **out, sl_io *io)
 {
@@ -101,6 +179,7 @@ sl_err plog_env_new(plog_env **out, sl_io *io)
     if (!env)
         return SL_E_NOMEM;
     env->io = io;
+    env->clock = wall_clock;
     *out = env;
     return SL_OK;
 }
@@ -121,6 +200,14 @@ void plog_env_free(plog_env *env)
 }
 
 sl_io *plog_env_io(plog_env *env) { return env->io; }
+
+void plog_env_set_clock(plog_env *env, plog_clock_fn fn, void *ud)
+{
+    env->clock = fn ? fn : wall_clock;
+    env->clock_ud = fn ? ud : NULL;
+}
+
+int64_t plog_env_now(plog_env *env) { return env->clock(env->clock_ud); }
 unsigned plog_env_pending(plog_env *env) { return env->pending; }
 
 static pend *pend_alloc(plog_env *env)
@@ -233,6 +320,8 @@ static void advance(plog *l)
         p->link = NULL;
         l->hwm = p->next;
         p->seg->written = p->end_pos;
+        if (l->cfg.flush_ms >= 0 || l->hwm - l->durable >= l->cfg.flush_messages)
+            flush_add(l); /* invariant 9 */
         if (p->durable) {
             if (l->dq_tail)
                 l->dq_tail->link = p;
@@ -281,7 +370,10 @@ static void advance_recovery_point(plog *l)
     if (l->segs[i]->base <= l->recovery_point)
         return;
     for (size_t k = 0; k < i; k++) {
-        if (l->segs[k]->base >= l->recovery_point && io->ops->sync(io, l->segs[k]->idx_fd) < 0)
+        seg *s = l->segs[k];
+
+        if (s->base >= l->recovery_point &&
+            (io->ops->sync(io, s->idx_fd) < 0 || io->ops->sync(io, s->tix_fd) < 0))
             return; /* the point stays: recovery rebuilds those indexes */
     }
     if (plog_write_recovery_point(io, l->dir, l->segs[i]->base) == SL_OK)
@@ -297,6 +389,23 @@ static bool rolled_unsynced(const plog *l)
     return s && s->synced < s->end_offset;
 }
 
+/* Invariant 9: unsynced data that a flush policy will want synced. */
+static bool policy_pending(const plog *l)
+{
+    return l->hwm > l->durable &&
+           (l->cfg.flush_ms >= 0 || l->cfg.flush_messages != INT64_MAX);
+}
+
+/* Invariant 9: a policy wants a round now. */
+static bool policy_due(const plog *l, int64_t now)
+{
+    if (l->hwm <= l->durable)
+        return false;
+    if (l->hwm - l->durable >= l->cfg.flush_messages)
+        return true;
+    return l->cfg.flush_ms >= 0 && now - l->last_flush_ms >= l->cfg.flush_ms;
+}
+
 /* One sync of a round is done (or the issuing guard is released). */
 static void sync_release(plog *l)
 {
@@ -304,6 +413,7 @@ static void sync_release(plog *l)
         return;
     if (l->sync_target > l->durable)
         l->durable = l->sync_target;
+    l->last_flush_ms = plog_env_now(l->env);
     while (!l->fail_err && l->dq_head && l->dq_head->next <= l->durable) {
         pend *p = l->dq_head;
         plog_append_cb cb = p->cb;
@@ -316,7 +426,7 @@ static void sync_release(plog *l)
         pend_free(p);
         cb(ud, SL_OK, base);
     }
-    if (!l->dq_head && !rolled_unsynced(l))
+    if (!l->dq_head && !rolled_unsynced(l) && !policy_pending(l))
         flush_remove(l);
     if (!l->fail_err && l->nseg > 1 && l->segs[l->nseg - 1]->base > l->recovery_point)
         advance_recovery_point(l);
@@ -388,6 +498,7 @@ static void sync_submit(plog *l)
 int plog_env_flush(plog_env *env)
 {
     int issued = 0;
+    int64_t now = INT64_MIN;
     plog *l, *next;
 
     for (l = env->flush_head; l; l = next) {
@@ -398,15 +509,36 @@ int plog_env_flush(plog_env *env)
         }
         if (l->nsync > 0)
             continue; /* one round at a time; the next turn takes the rest */
+        if (now == INT64_MIN && l->cfg.flush_ms >= 0)
+            now = plog_env_now(env);
         if (l->dq_head ||
-            (rolled_unsynced(l) && l->hwm >= l->segs[l->nseg - 2]->end_offset)) {
+            (rolled_unsynced(l) && l->hwm >= l->segs[l->nseg - 2]->end_offset) ||
+            policy_due(l, now)) {
             sync_submit(l);
             issued++;
-        } else if (!rolled_unsynced(l)) {
+        } else if (!rolled_unsynced(l) && !policy_pending(l)) {
             flush_remove(l);
         }
     }
     return issued;
+}
+
+int64_t plog_env_flush_wait_ms(plog_env *env)
+{
+    int64_t now = plog_env_now(env), best = -1;
+
+    for (plog *l = env->flush_head; l; l = l->flush_next) {
+        int64_t w;
+
+        if (l->fail_err || l->cfg.flush_ms < 0 || l->hwm <= l->durable)
+            continue;
+        w = l->last_flush_ms + l->cfg.flush_ms - now;
+        if (w < 0 || l->nsync > 0)
+            w = 0; /* due (or due once the round in flight completes) */
+        if (best < 0 || w < best)
+            best = w;
+    }
+    return best;
 }
 
 /* --- open and close ----------------------------------------------------------- */
@@ -416,15 +548,12 @@ sl_err plog_open(plog **out, plog_env *env, const char *dir, const plog_config *
 {
     plog_recovered r;
     plog *l;
+    int64_t start;
     sl_err e;
 
-    if (cfg->segment_bytes < REC_HEADER_SIZE || cfg->segment_bytes > SEG_MAX_POS ||
-        cfg->index_max_bytes < SEG_INDEX_ENTRY || cfg->index_interval_bytes < 0) {
-        snprintf(errstr, errstr_size, "invalid log config (segment.bytes %" PRId64
-                 ", segment.index.bytes %d, index.interval.bytes %d)", cfg->segment_bytes,
-                 cfg->index_max_bytes, cfg->index_interval_bytes);
-        return SL_E_INVAL;
-    }
+    e = plog_config_check(cfg, errstr, errstr_size);
+    if (e != SL_OK)
+        return e;
     l = calloc(1, sizeof *l);
     if (!l || !(l->dir = strdup(dir))) {
         free(l);
@@ -441,9 +570,33 @@ sl_err plog_open(plog **out, plog_env *env, const char *dir, const plog_config *
     }
     l->segs = r.segs;
     l->nseg = l->capseg = r.nseg;
-    l->log_start = l->segs[0]->base;
     l->end = l->hwm = l->durable = r.end_offset;
     l->recovery_point = r.recovery_point;
+    /* DeleteRecords may have moved the start inside the first segment;
+     * the tail it pointed into may be gone after a power loss. */
+    start = plog_read_log_start(env->io, dir);
+    l->log_start = l->segs[0]->base;
+    if (start > l->end) {
+        /* The offsets it pointed at were lost: the start is the end now,
+         * persisted, or later appends there would fall below it. */
+        e = plog_write_log_start(env->io, dir, l->end);
+        if (e != SL_OK) {
+            snprintf(errstr, errstr_size, "%s: log start offset file: %s", dir, sl_err_str(e));
+            for (size_t i = 0; i < l->nseg; i++)
+                seg_close(l->segs[i], env->io);
+            free(l->segs);
+            free(l->dir);
+            free(l);
+            return e;
+        }
+        start = l->end;
+    }
+    if (start > l->log_start)
+        l->log_start = start;
+    l->last_flush_ms = plog_env_now(env);
+    l->last_append_time = -1;
+    if (l->segs[l->nseg - 1]->size > 0) /* segment.ms counts from now */
+        l->segs[l->nseg - 1]->first_append_ms = l->last_flush_ms;
     *out = l;
     return SL_OK;
 }
@@ -513,6 +666,23 @@ void plog_close(plog *l)
 }
 
 int64_t plog_log_start(const plog *l) { return l->log_start; }
+int64_t plog_last_append_time(const plog *l) { return l->last_append_time; }
+const plog_config *plog_get_config(const plog *l) { return &l->cfg; }
+
+sl_err plog_set_config(plog *l, const plog_config *cfg)
+{
+    char errstr[256];
+    sl_err e = plog_config_check(cfg, errstr, sizeof errstr);
+
+    if (e != SL_OK) {
+        sl_warn("storage", "%s: %s", l->dir, errstr);
+        return e;
+    }
+    l->cfg = *cfg;
+    if (!l->fail_err && policy_pending(l))
+        flush_add(l);
+    return SL_OK;
+}
 int64_t plog_end_offset(const plog *l) { return l->end; }
 int64_t plog_high_watermark(const plog *l) { return l->hwm; }
 int64_t plog_durable(const plog *l) { return l->durable; }
@@ -546,13 +716,19 @@ static sl_err roll(plog *l)
         return SL_E_EXISTS;
     }
     e = seg_index_open_rw(s, io, l->cfg.index_max_bytes);
-    /* Invariant 6: the new file's name is durable before its first ack. */
-    if (e == SL_OK)
-        e = (sl_err)io->ops->sync_dir(io, l->dir);
     if (e != SL_OK) {
         sl_error("storage", "roll %s: %s", s->log_path, sl_err_str(e));
         seg_delete(s, io);
         return e;
+    }
+    /* Invariant 6: the new file's name is durable before its first ack.
+     * A failed directory sync is a failed sync (invariant 7). */
+    e = (sl_err)io->ops->sync_dir(io, l->dir);
+    if (e != SL_OK) {
+        sl_error("storage", "roll %s: directory sync: %s", s->log_path, sl_err_str(e));
+        seg_delete(s, io);
+        plog_fail(l, e);
+        return SL_E_FATAL;
     }
     /* The old index gets no more entries; appends in flight to the old
      * segment already have theirs. */
@@ -570,7 +746,7 @@ sl_err plog_append(plog *l, uint8_t *batch, size_t len, bool durable, plog_appen
     rec_batch h;
     seg *s;
     pend *p;
-    int64_t pos;
+    int64_t pos, now = 0;
 
     if (l->fail_err)
         return SL_E_FATAL;
@@ -582,12 +758,16 @@ sl_err plog_append(plog *l, uint8_t *batch, size_t len, bool durable, plog_appen
     if (l->end > INT64_MAX - h.last_offset_delta - 1)
         return SL_E_RANGE;
     s = l->segs[l->nseg - 1];
-    /* Roll as Kafka does: the batch would pass segment.bytes, the index is
-     * full, or a relative offset would not fit in 4 bytes.  An empty
+    if (l->cfg.segment_ms >= 0 || l->cfg.log_append_time)
+        now = plog_env_now(l->env);
+    /* Roll as Kafka does: the batch would pass segment.bytes, an index is
+     * full, a relative offset would not fit in 4 bytes, or the segment is
+     * older than segment.ms (counted from its first batch).  An empty
      * segment takes any batch. */
     if (s->size > 0 &&
         (s->size + (int64_t)len > l->cfg.segment_bytes || seg_index_full(s) ||
-         l->end + h.last_offset_delta - s->base > INT32_MAX)) {
+         l->end + h.last_offset_delta - s->base > INT32_MAX ||
+         (l->cfg.segment_ms >= 0 && now - s->first_append_ms > l->cfg.segment_ms))) {
         sl_err e = roll(l);
 
         if (e != SL_OK)
@@ -599,6 +779,15 @@ sl_err plog_append(plog *l, uint8_t *batch, size_t len, bool durable, plog_appen
         return SL_E_NOMEM;
     rec_batch_set_base_offset(batch, l->end);
     rec_batch_set_leader_epoch(batch, 0);
+    if (l->cfg.log_append_time) {
+        /* The broker's clock is the batch's time: max timestamp, attribute
+         * bit, CRC (Kafka's LogValidator). */
+        rec_batch_set_log_append_time(batch, len, now);
+        h.max_timestamp = now;
+        l->last_append_time = now;
+    }
+    if (s->size == 0)
+        s->first_append_ms = now ? now : plog_env_now(l->env);
     pos = s->size;
     p->log = l;
     p->seg = s;
@@ -611,9 +800,8 @@ sl_err plog_append(plog *l, uint8_t *batch, size_t len, bool durable, plog_appen
     p->ud = ud;
     p->req.cb = on_write;
     p->req.ud = p;
-    seg_index_note(s, p->next - 1, pos, (int64_t)len, l->cfg.index_interval_bytes);
-    if (h.max_timestamp > s->max_ts)
-        s->max_ts = h.max_timestamp;
+    seg_index_note(s, p->next - 1, h.max_timestamp, pos, (int64_t)len,
+                   l->cfg.index_interval_bytes);
     s->size = p->end_pos;
     s->end_offset = l->end = p->next;
     if (l->wq_tail)
@@ -623,5 +811,174 @@ sl_err plog_append(plog *l, uint8_t *batch, size_t len, bool durable, plog_appen
     l->wq_tail = p;
     /* May complete (and call cb) before it returns: p is not touched after. */
     io->ops->pwrite(io, &p->req, s->log_fd, batch, len, (off_t)pos);
+    return SL_OK;
+}
+
+/* --- retention ------------------------------------------------------------ */
+
+static void on_unlinked(sl_io_req *req, int64_t res)
+{
+    unlink_op *u = req->ud;
+
+    u->env->pending--;
+    if (res < 0 && res != SL_E_NOTFOUND)
+        sl_warn("storage", "unlink %s: %s", u->path, sl_err_str((sl_err)res));
+    free(u);
+}
+
+/* Invariant 10: rename, unlink the indexes, close; unlink the data off the
+ * loop. */
+static void retire(plog *l, seg *s)
+{
+    plog_env *env = l->env;
+    sl_io *io = env->io;
+    size_t n = strlen(s->log_path);
+    unlink_op *u = malloc(sizeof *u + n + sizeof ".deleted");
+    int r;
+
+    if (!u) {
+        seg_delete(s, io);
+        return;
+    }
+    memcpy(u->path, s->log_path, n);
+    memcpy(u->path + n, ".deleted", sizeof ".deleted");
+    r = io->ops->rename(io, s->log_path, u->path);
+    if (r != SL_OK) {
+        sl_warn("storage", "rename %s: %s; unlinking it here", s->log_path, sl_err_str((sl_err)r));
+        free(u);
+        seg_delete(s, io);
+        return;
+    }
+    free(s->log_path);
+    s->log_path = NULL; /* seg_delete now removes only the indexes */
+    seg_delete(s, io);
+    u->env = env;
+    u->req.cb = on_unlinked;
+    u->req.ud = u;
+    env->pending++;
+    io->ops->unlink_async(io, &u->req, u->path);
+}
+
+/* Invariant 10: s may not be deleted yet. */
+static bool seg_busy(const plog *l, const seg *s)
+{
+    /* Unsynced data: a power loss may undo the rename and bring the
+     * segment back torn, and recovery would cut there, losing the synced
+     * segments after it.  Rolled segments are synced at once (invariant
+     * 4), so this waits one flush round at most. */
+    if (s->synced < s->end_offset || s->end_offset > l->hwm)
+        return true;
+    for (const syncop *so = l->syncs; so; so = so->link)
+        if (so->seg == s)
+            return true;
+    return false;
+}
+
+/* How many of the oldest segments retention and the log start want
+ * deleted (the last one included, if non-empty), busy or not. */
+static size_t deletable(const plog *l, int64_t now)
+{
+    size_t n = l->nseg, k = 0, kt = 0, kb = 0;
+    const seg *last = l->segs[n - 1];
+
+    /* Wholly below the log start (DeleteRecords). */
+    while (k + 1 < n && l->segs[k + 1]->base <= l->log_start)
+        k++;
+    if (last->size > 0 && last->end_offset <= l->log_start)
+        k = n;
+    /* retention.ms: the segment's newest timestamp is too old. */
+    if (l->cfg.retention_ms >= 0) {
+        while (kt < n && l->segs[kt]->size > 0 &&
+               now - seg_retention_time(l->segs[kt]) > l->cfg.retention_ms)
+            kt++;
+    }
+    /* retention.bytes: drop the oldest while the rest stays above it. */
+    if (l->cfg.retention_bytes >= 0) {
+        int64_t diff = -l->cfg.retention_bytes;
+
+        for (size_t i = 0; i < n; i++)
+            diff += l->segs[i]->size;
+        while (kb < n && l->segs[kb]->size > 0 && diff - l->segs[kb]->size >= 0) {
+            diff -= l->segs[kb]->size;
+            kb++;
+        }
+    }
+    if (kt > k)
+        k = kt;
+    if (kb > k)
+        k = kb;
+    return k;
+}
+
+/* Delete the k oldest segments, k < nseg, none busy (invariant 10). */
+static int delete_oldest(plog *l, size_t k)
+{
+    if (k == 0)
+        return 0;
+    for (size_t i = 0; i < k; i++) {
+        sl_info("storage", "%s: deleting segment %" PRId64 " (offsets %" PRId64 "..%" PRId64
+                ", %" PRId64 " bytes)", l->dir, l->segs[i]->base, l->segs[i]->base,
+                l->segs[i]->end_offset - 1, l->segs[i]->size);
+        retire(l, l->segs[i]);
+    }
+    memmove(l->segs, l->segs + k, (l->nseg - k) * sizeof *l->segs);
+    l->nseg -= k;
+    if (l->segs[0]->base > l->log_start)
+        l->log_start = l->segs[0]->base;
+    return (int)k;
+}
+
+int plog_retention_run(plog *l, int64_t now_ms)
+{
+    size_t due, k = 0;
+
+    if (l->fail_err)
+        return SL_E_FATAL;
+    due = deletable(l, now_ms);
+    if (due == l->nseg) {
+        /* The active segment is due too: roll (as Kafka does), so the log
+         * keeps a segment and the old one gets its sync; it goes at the
+         * next run if it is not synced yet.  Not while writes to it are
+         * in flight. */
+        if (l->end != l->hwm || roll(l) != SL_OK)
+            due--;
+        if (l->fail_err)
+            return SL_E_FATAL;
+    }
+    while (k < due && !seg_busy(l, l->segs[k]))
+        k++;
+    return delete_oldest(l, k);
+}
+
+sl_err plog_delete_records(plog *l, int64_t offset, int64_t *low_watermark)
+{
+    sl_err e;
+
+    *low_watermark = l->log_start;
+    if (l->fail_err)
+        return SL_E_FATAL;
+    if (offset == -1) /* Kafka: the high watermark */
+        offset = l->hwm;
+    if (offset < 0 || offset > l->hwm)
+        return SL_KE_OFFSET_OUT_OF_RANGE;
+    if (offset <= l->log_start)
+        return SL_OK;
+    /* Persisted before it moves (invariant 1): a restart keeps it. */
+    e = plog_write_log_start(l->env->io, l->dir, offset);
+    if (e != SL_OK) {
+        sl_error("storage", "%s: log start offset file: %s", l->dir, sl_err_str(e));
+        return e;
+    }
+    l->log_start = offset;
+    /* Only what the new start frees: retention.ms/.bytes wait for the
+     * next check. */
+    {
+        size_t k = 0, n = l->nseg;
+
+        while (k + 1 < n && l->segs[k + 1]->base <= l->log_start && !seg_busy(l, l->segs[k]))
+            k++;
+        delete_oldest(l, k);
+    }
+    *low_watermark = l->log_start;
     return SL_OK;
 }

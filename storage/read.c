@@ -1,6 +1,7 @@
 /*
  * read.c - the read side of a partition log: the byte range that serves a
- * fetch (plog_read) and ListOffsets by time (plog_offset_for_time).
+ * fetch (plog_read) and ListOffsets by time (plog_offset_for_time, through
+ * the segments' time indexes).
  *
  * Reads see only what is below the high watermark: every byte below a
  * segment's `written` is a whole batch whose write has completed (log.c,
@@ -151,31 +152,32 @@ sl_err plog_offset_for_time(plog *l, int64_t ts, int64_t *offset, int64_t *times
 
     *offset = -1;
     *timestamp = -1;
-    for (size_t k = 0; k < l->nseg; k++) {
+    for (size_t k = seg_find(l, l->log_start); k < l->nseg; k++) {
         seg *s = l->segs[k];
-        int64_t pos = 0, max_ts = INT64_MIN;
+        int64_t pos;
         rec_batch h;
 
-        if (s->max_ts_known && s->max_ts < ts)
+        /* max_ts covers every batch reserved in the segment. */
+        if (s->max_ts < ts)
             continue;
+        /* Every batch before the time index's answer has a smaller max
+         * timestamp; the offset index finds a batch at or before it. */
+        pos = seg_index_lookup(s, seg_time_lookup(s, ts));
         while (pos < s->written) {
             sl_err e = seg_read_hdr(s, io, pos, s->written, &h);
 
             if (e != SL_OK)
                 return e == SL_E_SHORT || e == SL_KE_CORRUPT_MESSAGE ? SL_E_IO : e;
-            if (h.max_timestamp >= ts) {
+            if (h.max_timestamp >= ts && h.base_offset + h.last_offset_delta >= l->log_start) {
                 first_record_at(l, s, pos, &h, ts, offset, timestamp);
+                if (*offset < l->log_start) /* Kafka: max(found, log start) */
+                    *offset = l->log_start;
                 return SL_OK;
             }
-            if (h.max_timestamp > max_ts)
-                max_ts = h.max_timestamp;
             pos += (int64_t)rec_batch_size(&h);
         }
-        /* Walked a whole segment that takes no more appends: remember. */
-        if (pos == s->size && k + 1 < l->nseg) {
-            s->max_ts = max_ts;
-            s->max_ts_known = true;
-        }
+        if (s->written < s->size)
+            break; /* the rest is not below the high watermark */
     }
     return SL_OK;
 }

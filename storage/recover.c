@@ -13,6 +13,16 @@
  * LogLoader).  Without the file (a new or Kafka-made directory) everything
  * is scanned.  The scanned segments are then synced, so after open the
  * whole log is durable and the point moves to the last segment.
+ *
+ * Leftovers are removed first: "<segment>.log.deleted" files (retention
+ * renames a segment so before unlinking it off the loop) and index files
+ * whose .log is gone.  A segment below the recovery point whose indexes
+ * are missing or fail their checks gets them rebuilt by a scan of its
+ * batch headers.
+ *
+ * The log start offset file (LOG_START_FILE, same format) is written by
+ * DeleteRecords; the log start is the larger of it and the first
+ * segment's base.
  */
 #include "storage_int.h"
 
@@ -29,6 +39,7 @@
 #include "../base/log.h"
 
 #define RECOVERY_FILE "recovery-point"
+#define LOG_START_FILE "log-start-offset"
 #define SCAN_CHUNK ((size_t)1 << 20)
 
 static int cmp_i64(const void *a, const void *b)
@@ -36,6 +47,58 @@ static int cmp_i64(const void *a, const void *b)
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
 
     return x < y ? -1 : x > y;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+/* An index file ("<20 digits>.index" or ".timeindex") whose .log is not
+ * in dir: true and its path in out. */
+static bool orphan_index(const char *dir, const char *name, char *out, size_t outn)
+{
+    char log[SEG_NAME_DIGITS + 5];
+    int64_t base;
+    struct stat st;
+
+    if (!ends_with(name, ".index") && !ends_with(name, ".timeindex"))
+        return false;
+    if (strlen(name) < SEG_NAME_DIGITS + 1 || name[SEG_NAME_DIGITS] != '.')
+        return false;
+    memcpy(log, name, SEG_NAME_DIGITS);
+    memcpy(log + SEG_NAME_DIGITS, ".log", 5);
+    if (!seg_parse_name(log, &base))
+        return false;
+    if (snprintf(out, outn, "%s/%s", dir, log) >= (int)outn)
+        return false;
+    if (stat(out, &st) == 0)
+        return false;
+    return snprintf(out, outn, "%s/%s", dir, name) < (int)outn;
+}
+
+/* Remove segments retention left half deleted and indexes without a .log. */
+static void remove_leftovers(sl_io *io, const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    char path[PATH_MAX];
+
+    if (!d)
+        return;
+    while ((de = readdir(d)) != NULL) {
+        bool del = ends_with(de->d_name, ".deleted");
+
+        if (del && snprintf(path, sizeof path, "%s/%s", dir, de->d_name) >= (int)sizeof path)
+            continue;
+        if (del || orphan_index(dir, de->d_name, path, sizeof path)) {
+            sl_info("storage", "%s: removing a leftover of a deleted segment", path);
+            io->ops->unlink(io, path);
+        }
+    }
+    closedir(d);
 }
 
 /* Bases of the "<20 digits>.log" files of dir, sorted; owned. */
@@ -72,12 +135,13 @@ static sl_err list_bases(const char *dir, int64_t **out, size_t *n)
     return SL_OK;
 }
 
-static bool read_recovery_point(sl_io *io, const char *dir, int64_t *rp)
+/* "0\n<offset>\n" files: the recovery point and the log start. */
+static bool read_offset_file(sl_io *io, const char *dir, const char *name, int64_t *rp)
 {
     char path[PATH_MAX], buf[64], *end;
     long long v;
 
-    if (snprintf(path, sizeof path, "%s/%s", dir, RECOVERY_FILE) >= (int)sizeof path)
+    if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
         return false;
     if (sl_io_read_file(io, path, buf, sizeof buf) < 0 || strncmp(buf, "0\n", 2) != 0)
         return false;
@@ -89,12 +153,34 @@ static bool read_recovery_point(sl_io *io, const char *dir, int64_t *rp)
     return true;
 }
 
-sl_err plog_write_recovery_point(sl_io *io, const char *dir, int64_t offset)
+static bool read_recovery_point(sl_io *io, const char *dir, int64_t *rp)
+{
+    return read_offset_file(io, dir, RECOVERY_FILE, rp);
+}
+
+static sl_err write_offset_file(sl_io *io, const char *dir, const char *name, int64_t offset)
 {
     char buf[64];
     int n = snprintf(buf, sizeof buf, "0\n%" PRId64 "\n", offset);
 
-    return sl_io_write_file(io, dir, RECOVERY_FILE, buf, (size_t)n);
+    return sl_io_write_file(io, dir, name, buf, (size_t)n);
+}
+
+sl_err plog_write_recovery_point(sl_io *io, const char *dir, int64_t offset)
+{
+    return write_offset_file(io, dir, RECOVERY_FILE, offset);
+}
+
+int64_t plog_read_log_start(sl_io *io, const char *dir)
+{
+    int64_t v;
+
+    return read_offset_file(io, dir, LOG_START_FILE, &v) ? v : -1;
+}
+
+sl_err plog_write_log_start(sl_io *io, const char *dir, int64_t offset)
+{
+    return write_offset_file(io, dir, LOG_START_FILE, offset);
 }
 
 /*
@@ -112,7 +198,8 @@ static sl_err scan_seg(sl_io *io, seg *s, bool check, int32_t interval, int64_t 
 
     if (!buf)
         return SL_E_NOMEM;
-    s->max_ts = INT64_MIN;
+    s->max_ts = SEG_NO_TIMESTAMP;
+    s->max_ts_offset = s->base;
     for (;;) {
         size_t off = (size_t)(pos - bufpos), size;
         rec_batch h;
@@ -167,16 +254,14 @@ static sl_err scan_seg(sl_io *io, seg *s, bool check, int32_t interval, int64_t 
             h.base_offset > INT64_MAX - h.last_offset_delta - 1 ||
             h.base_offset + h.last_offset_delta - s->base > INT32_MAX)
             break;
-        seg_index_note(s, h.base_offset + h.last_offset_delta, pos, (int64_t)size, interval);
-        if (h.max_timestamp > s->max_ts)
-            s->max_ts = h.max_timestamp;
+        seg_index_note(s, h.base_offset + h.last_offset_delta, h.max_timestamp, pos,
+                       (int64_t)size, interval);
         expect = h.base_offset + h.last_offset_delta + 1;
         pos += (int64_t)size;
     }
     free(buf);
     *valid_end = pos;
     s->end_offset = expect;
-    s->max_ts_known = err == SL_OK;
     return err;
 }
 
@@ -219,8 +304,10 @@ sl_err plog_recover(sl_io *io, const char *dir, const plog_config *cfg, plog_rec
 
     memset(out, 0, sizeof *out);
     e = ensure_dir(io, dir);
-    if (e == SL_OK)
+    if (e == SL_OK) {
+        remove_leftovers(io, dir);
         e = list_bases(dir, &bases, &nb);
+    }
     if (e != SL_OK) {
         snprintf(errstr, errstr_size, "%s: %s", dir, sl_err_str(e));
         return e;
@@ -240,6 +327,10 @@ sl_err plog_recover(sl_io *io, const char *dir, const plog_config *cfg, plog_rec
             e = seg_index_open_rw(segs[0], io, cfg->index_max_bytes);
         if (e == SL_OK)
             e = (sl_err)io->ops->sync_dir(io, dir);
+        /* The recovery point file marks the directory as ours (see the
+         * gap rule below). */
+        if (e == SL_OK)
+            e = plog_write_recovery_point(io, dir, 0);
         if (e != SL_OK)
             goto fail;
         out->segs = segs;
@@ -264,9 +355,9 @@ sl_err plog_recover(sl_io *io, const char *dir, const plog_config *cfg, plog_rec
             goto fail;
         segs[n++] = s;
         if (i < first_scan) {
-            /* Known whole: trust the data, check the index. */
+            /* Known whole: trust the data, check the indexes. */
             s->end_offset = s->synced = bases[i + 1];
-            if (seg_index_load(s) == SL_OK)
+            if (!s->idx_missing && seg_index_load(s) == SL_OK)
                 continue;
             sl_warn("storage", "%s: index unusable, rebuilding", s->idx_path);
             e = seg_index_open_rw(s, io, cfg->index_max_bytes);
@@ -276,6 +367,8 @@ sl_err plog_recover(sl_io *io, const char *dir, const plog_config *cfg, plog_rec
                 e = seg_index_trim(s, io);
             if (e == SL_OK)
                 e = (sl_err)io->ops->sync(io, s->idx_fd);
+            if (e == SL_OK)
+                e = (sl_err)io->ops->sync(io, s->tix_fd);
             s->end_offset = bases[i + 1];
             if (e != SL_OK)
                 goto io_fail;
@@ -286,26 +379,37 @@ sl_err plog_recover(sl_io *io, const char *dir, const plog_config *cfg, plog_rec
             e = scan_seg(io, s, true, cfg->index_interval_bytes, &valid_end);
         if (e != SL_OK)
             goto io_fail;
-        if (valid_end < s->size) {
+        /* A segment that ends short of the next one's base lost its tail
+         * (a write that was never synced) while a later segment kept
+         * data: cut there too, or the offsets would have a hole.  Only in
+         * our own directories (they have a recovery point file): a
+         * compacted Kafka log has such gaps by design. */
+        if (valid_end < s->size ||
+            (i + 1 < nb && (s->end_offset > bases[i + 1] ||
+                            (have_rp && s->end_offset != bases[i + 1])))) {
             sl_warn("storage", "%s: cut torn or corrupt tail at %" PRId64 " of %" PRId64
                     " bytes (next offset %" PRId64 ")", s->log_path, valid_end, s->size,
                     s->end_offset);
-            e = (sl_err)io->ops->truncate(io, s->log_fd, (off_t)valid_end);
-            if (e != SL_OK)
-                goto io_fail;
+            if (valid_end < s->size) {
+                e = (sl_err)io->ops->truncate(io, s->log_fd, (off_t)valid_end);
+                if (e != SL_OK)
+                    goto io_fail;
+            }
             s->size = s->written = valid_end;
             /* Whatever follows a cut cannot be trusted: its offsets would
              * leave a hole. */
             for (size_t j = i + 1; j < nb; j++) {
-                char *p = seg_path(dir, bases[j], ".log"), *q = seg_path(dir, bases[j], ".index");
+                static const char *const ext[] = { ".log", ".index", ".timeindex" };
 
-                sl_warn("storage", "%s: deleted after the cut", p ? p : "segment");
-                if (p)
-                    io->ops->unlink(io, p);
-                if (q)
-                    io->ops->unlink(io, q);
-                free(p);
-                free(q);
+                for (int x = 0; x < 3; x++) {
+                    char *p = seg_path(dir, bases[j], ext[x]);
+
+                    if (x == 0)
+                        sl_warn("storage", "%s: deleted after the cut", p ? p : "segment");
+                    if (p)
+                        io->ops->unlink(io, p);
+                    free(p);
+                }
             }
             nb = i + 1;
             break;
@@ -321,6 +425,8 @@ sl_err plog_recover(sl_io *io, const char *dir, const plog_config *cfg, plog_rec
             e = seg_index_trim(s, io);
             if (e == SL_OK)
                 e = (sl_err)io->ops->sync(io, s->idx_fd);
+            if (e == SL_OK)
+                e = (sl_err)io->ops->sync(io, s->tix_fd);
             if (e != SL_OK)
                 goto io_fail;
         }
@@ -333,7 +439,10 @@ sl_err plog_recover(sl_io *io, const char *dir, const plog_config *cfg, plog_rec
     if (e != SL_OK)
         goto io_fail;
     out->recovery_point = segs[n - 1]->base;
-    if (out->recovery_point != stored_rp && (have_rp || n > 1)) {
+    /* Written even when it did not move if there was none: from now on
+     * the directory is ours (a crash while creating it left it without
+     * one), and the gap rule applies to what we append. */
+    if (out->recovery_point != stored_rp || !have_rp) {
         e = plog_write_recovery_point(io, dir, out->recovery_point);
         if (e != SL_OK)
             goto io_fail;

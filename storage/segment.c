@@ -1,5 +1,6 @@
 /*
- * segment.c - one segment: <base>.log and its sparse <base>.index.
+ * segment.c - one segment: <base>.log, its sparse <base>.index and its
+ * <base>.timeindex.
  *
  * The .log holds whole RecordBatch v2 batches back to back, offsets
  * assigned.  The .index holds 8-byte big-endian entries (last offset of a
@@ -9,11 +10,24 @@
  * batch there ends at or before o, so a forward scan from it meets the
  * batch that holds o.
  *
- * The active segment maps its index preallocated to index_max_bytes (as
- * Kafka does) and shrinks it to the used entries at roll and clean close.
- * After a crash the mapped file may hold zeros or entries past the data:
- * seg_index_load keeps only the leading entries that are increasing and
- * point inside the .log; recovery rebuilds the index of every scanned
+ * The .timeindex holds 12-byte big-endian entries (timestamp, offset minus
+ * the base): Kafka's TimeIndex.  The segment tracks the largest batch max
+ * timestamp so far and the last offset of the first batch that reached it;
+ * whenever an offset index entry is added, a time entry for that pair is
+ * added too if its timestamp is larger than the last entry's (so entries
+ * are strictly increasing in time, non-decreasing in offset).  At roll and
+ * clean close a final entry is added the same way, so the last entry is
+ * the segment's max timestamp (what retention.ms compares) and start-up
+ * needs no scan to know it.  A lookup for ts takes the last entry whose
+ * timestamp is <= ts: every batch before that entry's batch has a smaller
+ * max timestamp, so a forward scan from it meets the first batch whose max
+ * timestamp is >= ts.
+ *
+ * The active segment maps both indexes preallocated to index_max_bytes (as
+ * Kafka does) and shrinks them to the used entries at roll and clean
+ * close.  After a crash a mapped file may hold zeros or entries past the
+ * data: seg_index_load refuses an index unless every entry is ordered and
+ * points inside the .log; recovery rebuilds the indexes of every scanned
  * segment anyway.
  */
 #include "storage_int.h"
@@ -64,6 +78,18 @@ static int64_t fd_size(int fd)
     return (int64_t)st.st_size;
 }
 
+/* Open an index file, creating it if missing (and saying so). */
+static int open_index(sl_io *io, const char *path, bool *missing)
+{
+    int fd = io->ops->open(io, path, O_RDWR, 0644);
+
+    if (fd == SL_E_NOTFOUND) {
+        *missing = true;
+        fd = io->ops->open(io, path, O_RDWR | O_CREAT, 0644);
+    }
+    return fd;
+}
+
 sl_err seg_open(seg **out, sl_io *io, const char *dir, int64_t base, bool create,
                 char *errstr, size_t errstr_size)
 {
@@ -76,20 +102,27 @@ sl_err seg_open(seg **out, sl_io *io, const char *dir, int64_t base, bool create
         return SL_E_NOMEM;
     }
     s->base = s->end_offset = s->synced = base;
-    s->log_fd = s->idx_fd = -1;
+    s->log_fd = s->idx_fd = s->tix_fd = -1;
+    s->max_ts = SEG_NO_TIMESTAMP;
+    s->max_ts_offset = base;
+    s->first_append_ms = -1;
     s->log_path = seg_path(dir, base, ".log");
     s->idx_path = seg_path(dir, base, ".index");
-    if (!s->log_path || !s->idx_path) {
+    s->tix_path = seg_path(dir, base, ".timeindex");
+    if (!s->log_path || !s->idx_path || !s->tix_path) {
         seg_close(s, io);
         snprintf(errstr, errstr_size, "out of memory");
         return SL_E_NOMEM;
     }
     s->log_fd = io->ops->open(io, s->log_path, flags, 0644);
-    if (s->log_fd < 0) {
-        size = s->log_fd;
-    } else {
-        s->idx_fd = io->ops->open(io, s->idx_path, O_RDWR | O_CREAT, 0644);
-        size = s->idx_fd < 0 ? s->idx_fd : fd_size(s->log_fd);
+    size = s->log_fd;
+    if (size >= 0) {
+        s->idx_fd = open_index(io, s->idx_path, &s->idx_missing);
+        size = s->idx_fd;
+    }
+    if (size >= 0) {
+        s->tix_fd = open_index(io, s->tix_path, &s->idx_missing);
+        size = s->tix_fd < 0 ? s->tix_fd : fd_size(s->log_fd);
     }
     if (size < 0) {
         snprintf(errstr, errstr_size, "open %s: %s", s->log_path, sl_err_str((sl_err)size));
@@ -97,8 +130,6 @@ sl_err seg_open(seg **out, sl_io *io, const char *dir, int64_t base, bool create
         return (sl_err)size;
     }
     s->size = s->written = size;
-    s->max_ts = INT64_MIN;
-    s->max_ts_known = size == 0;
     *out = s;
     return SL_OK;
 }
@@ -107,8 +138,10 @@ static void idx_unmap(seg *s)
 {
     if (s->idx && s->idx_cap)
         munmap(s->idx, s->idx_cap * SEG_INDEX_ENTRY);
-    s->idx = NULL;
-    s->idx_cap = 0;
+    if (s->tix && s->tix_cap)
+        munmap(s->tix, s->tix_cap * SEG_TIME_ENTRY);
+    s->idx = s->tix = NULL;
+    s->idx_cap = s->tix_cap = 0;
     s->idx_rw = false;
 }
 
@@ -116,15 +149,18 @@ void seg_close(seg *s, sl_io *io)
 {
     if (!s)
         return;
-    if (s->idx_rw && s->idx_fd >= 0)
+    if (s->idx_rw && s->idx_fd >= 0 && s->tix_fd >= 0)
         seg_index_trim(s, io);
     idx_unmap(s);
     if (s->log_fd >= 0)
         io->ops->close(io, s->log_fd);
     if (s->idx_fd >= 0)
         io->ops->close(io, s->idx_fd);
+    if (s->tix_fd >= 0)
+        io->ops->close(io, s->tix_fd);
     free(s->log_path);
     free(s->idx_path);
+    free(s->tix_path);
     free(s);
 }
 
@@ -133,37 +169,53 @@ void seg_delete(seg *s, sl_io *io)
     if (!s)
         return;
     /* Closed first: a trimmed index of a deleted segment is no use. */
-    s->idx_rw = false;
     idx_unmap(s);
     if (s->log_path)
         io->ops->unlink(io, s->log_path);
     if (s->idx_path)
         io->ops->unlink(io, s->idx_path);
+    if (s->tix_path)
+        io->ops->unlink(io, s->tix_path);
     seg_close(s, io);
+}
+
+/* Preallocate (sparse: pages appear as entries are written) and map. */
+static sl_err map_rw(sl_io *io, int fd, size_t bytes, uint8_t **out)
+{
+    int r = io->ops->truncate(io, fd, 0);
+    void *p;
+
+    if (r == SL_OK)
+        r = io->ops->truncate(io, fd, (off_t)bytes);
+    if (r != SL_OK)
+        return (sl_err)r;
+    p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED)
+        return sl_err_from_errno(-errno);
+    *out = p;
+    return SL_OK;
 }
 
 sl_err seg_index_open_rw(seg *s, sl_io *io, int32_t max_bytes)
 {
-    size_t cap = (size_t)max_bytes / SEG_INDEX_ENTRY;
-    void *p;
-    int r;
+    size_t cap = (size_t)max_bytes / SEG_INDEX_ENTRY, tcap = (size_t)max_bytes / SEG_TIME_ENTRY;
+    sl_err e;
 
     idx_unmap(s);
-    s->idx_n = 0;
+    s->idx_n = s->tix_n = 0;
     s->since_index = 0;
-    if (cap == 0)
+    if (tcap < 2)
         return SL_E_INVAL;
-    /* Sparse preallocation: pages appear as entries are written. */
-    r = io->ops->truncate(io, s->idx_fd, 0);
-    if (r == SL_OK)
-        r = io->ops->truncate(io, s->idx_fd, (off_t)(cap * SEG_INDEX_ENTRY));
-    if (r != SL_OK)
-        return (sl_err)r;
-    p = mmap(NULL, cap * SEG_INDEX_ENTRY, PROT_READ | PROT_WRITE, MAP_SHARED, s->idx_fd, 0);
-    if (p == MAP_FAILED)
-        return sl_err_from_errno(-errno);
-    s->idx = p;
+    e = map_rw(io, s->idx_fd, cap * SEG_INDEX_ENTRY, &s->idx);
+    if (e != SL_OK)
+        return e;
     s->idx_cap = cap;
+    e = map_rw(io, s->tix_fd, tcap * SEG_TIME_ENTRY, &s->tix);
+    if (e != SL_OK) {
+        idx_unmap(s);
+        return e;
+    }
+    s->tix_cap = tcap;
     s->idx_rw = true;
     return SL_OK;
 }
@@ -178,66 +230,146 @@ static uint32_t ent_pos(const seg *s, size_t i)
     return sl_be32(s->idx + i * SEG_INDEX_ENTRY + 4);
 }
 
-sl_err seg_index_load(seg *s)
+static int64_t tent_ts(const seg *s, size_t i)
 {
-    int64_t bytes = fd_size(s->idx_fd);
-    size_t n;
+    return (int64_t)sl_be64(s->tix + i * SEG_TIME_ENTRY);
+}
+
+static uint32_t tent_off(const seg *s, size_t i)
+{
+    return sl_be32(s->tix + i * SEG_TIME_ENTRY + 8);
+}
+
+/* Map a trimmed index file read-only: *n entries of `esize`, or 0. */
+static sl_err map_ro(int fd, size_t esize, uint8_t **out, size_t *n)
+{
+    int64_t bytes = fd_size(fd);
     void *p;
 
-    idx_unmap(s);
-    s->idx_n = 0;
+    *out = NULL;
+    *n = 0;
     if (bytes < 0)
         return (sl_err)bytes;
-    if (bytes % SEG_INDEX_ENTRY)
+    if ((size_t)bytes % esize)
         return SL_E_MALFORMED;
-    n = (size_t)bytes / SEG_INDEX_ENTRY;
-    if (n == 0) /* empty is always correct: lookups scan from 0 */
+    if (bytes == 0) /* empty is always correct: lookups scan from 0 */
         return SL_OK;
-    p = mmap(NULL, (size_t)bytes, PROT_READ, MAP_SHARED, s->idx_fd, 0);
+    p = mmap(NULL, (size_t)bytes, PROT_READ, MAP_SHARED, fd, 0);
     if (p == MAP_FAILED)
         return sl_err_from_errno(-errno);
-    s->idx = p;
+    *out = p;
+    *n = (size_t)bytes / esize;
+    return SL_OK;
+}
+
+sl_err seg_index_load(seg *s)
+{
+    size_t n, tn;
+    sl_err e;
+
+    idx_unmap(s);
+    s->idx_n = s->tix_n = 0;
+    s->max_ts = SEG_NO_TIMESTAMP;
+    s->max_ts_offset = s->base;
+    e = map_ro(s->idx_fd, SEG_INDEX_ENTRY, &s->idx, &n);
+    if (e != SL_OK)
+        return e;
     s->idx_cap = n;
+    e = map_ro(s->tix_fd, SEG_TIME_ENTRY, &s->tix, &tn);
+    if (e != SL_OK) {
+        idx_unmap(s);
+        return e;
+    }
+    s->tix_cap = tn;
     /* Every entry must be increasing and point inside the .log: anything
      * else is an index that was not trimmed or not synced. */
     for (size_t i = 0; i < n; i++) {
         if (ent_pos(s, i) == 0 || (int64_t)ent_pos(s, i) >= s->size ||
+            s->base + (int64_t)ent_off(s, i) >= s->end_offset ||
             (i > 0 && (ent_off(s, i) <= ent_off(s, i - 1) || ent_pos(s, i) <= ent_pos(s, i - 1)))) {
             idx_unmap(s);
             return SL_E_MALFORMED;
         }
     }
+    for (size_t i = 0; i < tn; i++) {
+        if (tent_ts(s, i) < 0 || s->base + (int64_t)tent_off(s, i) >= s->end_offset ||
+            (i > 0 && (tent_ts(s, i) <= tent_ts(s, i - 1) ||
+                       tent_off(s, i) < tent_off(s, i - 1)))) {
+            idx_unmap(s);
+            return SL_E_MALFORMED;
+        }
+    }
     s->idx_n = n;
+    s->tix_n = tn;
+    if (tn > 0) {
+        s->max_ts = tent_ts(s, tn - 1);
+        s->max_ts_offset = s->base + tent_off(s, tn - 1);
+    }
+    return SL_OK;
+}
+
+static void time_entry_add(seg *s)
+{
+    uint8_t *e;
+
+    if (s->max_ts <= SEG_NO_TIMESTAMP || s->tix_n >= s->tix_cap ||
+        (s->tix_n > 0 && s->max_ts <= tent_ts(s, s->tix_n - 1)))
+        return;
+    e = s->tix + s->tix_n * SEG_TIME_ENTRY;
+    sl_put_be64(e, (uint64_t)s->max_ts);
+    sl_put_be32(e + 8, (uint32_t)(s->max_ts_offset - s->base));
+    s->tix_n++;
+}
+
+static sl_err trim_one(sl_io *io, int fd, size_t n, size_t esize, uint8_t **map, size_t *cap)
+{
+    int r = io->ops->truncate(io, fd, (off_t)(n * esize));
+
+    if (r != SL_OK)
+        return (sl_err)r;
+    if (n > 0) {
+        void *p = mmap(NULL, n * esize, PROT_READ, MAP_SHARED, fd, 0);
+
+        if (p == MAP_FAILED)
+            return sl_err_from_errno(-errno);
+        *map = p;
+        *cap = n;
+    }
     return SL_OK;
 }
 
 sl_err seg_index_trim(seg *s, sl_io *io)
 {
-    size_t n = s->idx_n;
-    int r;
+    size_t n, tn;
+    sl_err e, e2;
 
+    if (s->idx_rw)
+        time_entry_add(s); /* the slot kept free by seg_index_full */
+    n = s->idx_n;
+    tn = s->tix_n;
     idx_unmap(s);
-    s->idx_n = 0; /* until remapped: lookups scan from 0, slower but right */
-    r = io->ops->truncate(io, s->idx_fd, (off_t)(n * SEG_INDEX_ENTRY));
-    if (r != SL_OK)
-        return (sl_err)r;
-    if (n > 0) {
-        void *p = mmap(NULL, n * SEG_INDEX_ENTRY, PROT_READ, MAP_SHARED, s->idx_fd, 0);
-
-        if (p == MAP_FAILED)
-            return sl_err_from_errno(-errno);
-        s->idx = p;
-        s->idx_cap = n;
-    }
-    s->idx_n = n;
-    return SL_OK;
+    s->idx_n = s->tix_n = 0; /* until remapped: lookups scan from 0 */
+    e = trim_one(io, s->idx_fd, n, SEG_INDEX_ENTRY, &s->idx, &s->idx_cap);
+    if (e == SL_OK)
+        s->idx_n = n;
+    e2 = trim_one(io, s->tix_fd, tn, SEG_TIME_ENTRY, &s->tix, &s->tix_cap);
+    if (e2 == SL_OK)
+        s->tix_n = tn;
+    return e != SL_OK ? e : e2;
 }
 
-bool seg_index_full(const seg *s) { return s->idx_rw && s->idx_n >= s->idx_cap; }
-
-void seg_index_note(seg *s, int64_t last_offset, int64_t pos, int64_t batch_size,
-                    int32_t interval)
+bool seg_index_full(const seg *s)
 {
+    return s->idx_rw && (s->idx_n >= s->idx_cap || s->tix_n + 1 >= s->tix_cap);
+}
+
+void seg_index_note(seg *s, int64_t last_offset, int64_t max_ts, int64_t pos,
+                    int64_t batch_size, int32_t interval)
+{
+    if (max_ts > s->max_ts) {
+        s->max_ts = max_ts;
+        s->max_ts_offset = last_offset;
+    }
     if (s->idx_rw && s->since_index > interval && s->idx_n < s->idx_cap) {
         uint8_t *e = s->idx + s->idx_n * SEG_INDEX_ENTRY;
 
@@ -245,6 +377,8 @@ void seg_index_note(seg *s, int64_t last_offset, int64_t pos, int64_t batch_size
         sl_put_be32(e + 4, (uint32_t)pos);
         s->idx_n++;
         s->since_index = 0;
+        if (s->tix_n + 1 < s->tix_cap)
+            time_entry_add(s);
     }
     s->since_index += batch_size;
 }
@@ -281,6 +415,32 @@ int64_t seg_index_floor_pos(const seg *s, int64_t pos)
             hi = mid;
     }
     return lo == 0 ? 0 : (int64_t)ent_pos(s, lo - 1);
+}
+
+int64_t seg_time_lookup(const seg *s, int64_t ts)
+{
+    size_t lo = 0, hi = s->tix_n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (tent_ts(s, mid) <= ts)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo == 0 ? s->base : s->base + (int64_t)tent_off(s, lo - 1);
+}
+
+int64_t seg_retention_time(const seg *s)
+{
+    struct stat st;
+
+    if (s->max_ts > SEG_NO_TIMESTAMP)
+        return s->max_ts;
+    if (fstat(s->log_fd, &st) < 0)
+        return INT64_MAX; /* unknown: never expires by time */
+    return (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
 }
 
 sl_err seg_hdr_decode(const uint8_t *p, rec_batch *o)

@@ -3,10 +3,13 @@
  *
  * <data_dir>/<topic>-<partition>/<20-digit base offset>.log holds record
  * batches exactly as Kafka stores them; .index holds sparse 8-byte entries
- * (relative offset, byte position).  storage never touches sockets.
+ * (relative offset, byte position), .timeindex 12-byte entries (timestamp,
+ * relative offset).  storage never touches sockets.
  *
- * Watermarks of a log, in order:
- *   log_start <= durable <= high_watermark <= end_offset
+ * Watermarks of a log:
+ *   durable <= high_watermark <= end_offset, log_start <= high_watermark
+ *   log_start:      the first offset a read may ask for (retention and
+ *                   DeleteRecords move it; durable may lag behind it)
  *   end_offset:     the next offset to assign (appends in flight included)
  *   high_watermark: every offset below it has been written (contiguously
  *                   completed writes): what fetch and acks=1 may see
@@ -26,13 +29,33 @@
 #include "../base/err.h"
 #include "io.h"
 
+/* A log's policy, by Kafka's topic setting names (the broker's log.*
+ * settings are the defaults it maps in). */
 typedef struct plog_config {
-    int64_t segment_bytes;        /* log.segment.bytes, roll when passed */
+    int64_t segment_bytes;        /* segment.bytes: roll when passed */
     int32_t index_interval_bytes; /* index.interval.bytes (4096) */
-    int32_t index_max_bytes;      /* segment.index.bytes (10 MiB) */
+    int32_t index_max_bytes;      /* segment.index.bytes (10 MiB), each of
+                                     .index and .timeindex; >= 24 */
+    int64_t segment_ms;           /* segment.ms / log.roll.ms: roll a segment
+                                     whose first batch is older; -1 never */
+    int64_t retention_ms;         /* retention.ms: delete a segment whose
+                                     newest timestamp is older; -1 never */
+    int64_t retention_bytes;      /* retention.bytes: delete the oldest
+                                     segments while the log stays above it;
+                                     -1 never */
+    int64_t flush_messages;       /* flush.messages: sync once this many
+                                     offsets are written but unsynced;
+                                     INT64_MAX never */
+    int64_t flush_ms;             /* flush.ms: sync written data this long
+                                     after the last sync; -1 never */
+    bool log_append_time;         /* message.timestamp.type=LogAppendTime */
 } plog_config;
 
+/* 1 GiB segments, 4096/10 MiB indexes, no roll by time, no retention, no
+ * flush policy (syncs for acks=all and rolls only), CreateTime. */
 void plog_config_default(plog_config *cfg);
+/* SL_OK or SL_E_INVAL with errstr naming the bad setting. */
+sl_err plog_config_check(const plog_config *cfg, char *errstr, size_t errstr_size);
 
 typedef struct plog_env plog_env;
 typedef struct plog plog;
@@ -41,24 +64,38 @@ typedef struct plog plog;
 sl_err plog_env_new(plog_env **out, sl_io *io);
 void plog_env_free(plog_env *env);
 sl_io *plog_env_io(plog_env *env);
+/* The wall clock (ms since the epoch) storage stamps LogAppendTime with and
+ * measures segment.ms and flush.ms by; CLOCK_REALTIME unless set (tests).
+ * fn NULL restores it. */
+typedef int64_t (*plog_clock_fn)(void *ud);
+void plog_env_set_clock(plog_env *env, plog_clock_fn fn, void *ud);
+int64_t plog_env_now(plog_env *env);
 /* Group commit: one sync round per log whose durable appends wait on
- * completed, unsynced writes, or that rolled a segment whose writes have
- * completed (so the recovery point moves).  A round is one datasync, or
- * one per segment when it spans a roll.  Call once per loop turn, before
- * sleeping.  Returns how many logs got a round. */
+ * completed, unsynced writes, that rolled a segment whose writes have
+ * completed (so the recovery point moves), or whose flush.messages or
+ * flush.ms is due.  A round is one datasync, or one per segment when it
+ * spans a roll.  Call once per loop turn, before sleeping.  Returns how
+ * many logs got a round. */
 int plog_env_flush(plog_env *env);
+/* flush.ms: ms until a log's timed flush is due (0: now, at the next
+ * plog_env_flush), or -1 if none waits.  The loop sleeps at most this
+ * long. */
+int64_t plog_env_flush_wait_ms(plog_env *env);
 /* Appends whose callback has not run yet (acks=all ones waiting for a
- * flush included) plus syncs in flight, over all logs of the env. */
+ * flush included), syncs and segment unlinks in flight, over all logs of
+ * the env. */
 unsigned plog_env_pending(plog_env *env);
 
 /* Open (creating if needed) the partition directory `dir`.  Scans the
  * segments from the recovery point (the last one after a clean close)
  * batch by batch and cuts a torn or corrupt tail; the scanned part is
- * then synced. */
+ * then synced (recover.c).  The log start is the first segment's base or
+ * the DeleteRecords offset kept in the directory, whichever is larger. */
 sl_err plog_open(plog **out, plog_env *env, const char *dir, const plog_config *cfg,
                  char *errstr, size_t errstr_size);
 /* Clean close: waits for nothing (the caller drains writes first with
- * plog_env_pending() == 0), syncs, trims the index. */
+ * plog_env_pending() == 0), syncs, trims the indexes, moves the recovery
+ * point to the last segment. */
 void plog_close(plog *l);
 
 int64_t plog_log_start(const plog *l);
@@ -67,6 +104,46 @@ int64_t plog_high_watermark(const plog *l);
 int64_t plog_durable(const plog *l);
 /* SL_OK, or SL_E_FATAL once a write or sync has failed (sticky). */
 sl_err plog_state(const plog *l);
+
+/* Per-topic settings (CreateTopics, AlterConfigs): SL_E_INVAL if cfg does
+ * not pass plog_config_check (the log keeps its settings).  Retention, flush
+ * and timestamp settings apply at once; segment.bytes and segment.ms at
+ * the next append; index settings at the next roll.  Not persisted:
+ * the caller re-applies them after a restart. */
+sl_err plog_set_config(plog *l, const plog_config *cfg);
+const plog_config *plog_get_config(const plog *l);
+/* LogAppendTime: the timestamp stamped on the last batch appended (what
+ * a Produce response reports as log_append_time_ms), or -1 (CreateTime,
+ * or nothing appended since open). */
+int64_t plog_last_append_time(const plog *l);
+
+/*
+ * Retention (Kafka's LogManager cleanup): delete the oldest whole segments
+ * that retention.ms (their newest batch timestamp, or the file's mtime
+ * when no batch has one, older than now_ms - retention.ms),
+ * retention.bytes (the log stays above it without them) or the log start
+ * offset (wholly below it) allow.  A segment with a write or sync in
+ * flight, or not synced whole yet, is kept for a later run (a power loss
+ * could undo an unsynced rename and bring it back torn).  If every segment is due, the log
+ * first rolls to an empty one at the end offset.  The log start moves to
+ * the first remaining segment's base if that is larger.  Each deleted
+ * segment costs a rename and two unlinks of small index files; its data
+ * file is unlinked through sl_io's unlink_async (off the loop with
+ * io_uring).  Returns how many segments were deleted, or SL_E_FATAL for a
+ * failed log.  now_ms: wall clock, ms.
+ */
+int plog_retention_run(plog *l, int64_t now_ms);
+
+/*
+ * DeleteRecords (API 21): move the log start to `offset` (-1: the high
+ * watermark) and delete the segments wholly below it.  The new start is
+ * persisted first (a small file, written and synced: blocking, rare).
+ * *low_watermark gets the log start after the call.  An offset at or
+ * below the log start changes nothing.  SL_KE_OFFSET_OUT_OF_RANGE above
+ * the high watermark or below -1; SL_E_FATAL for a failed log; an I/O
+ * error if the file could not be written (the start did not move).
+ */
+sl_err plog_delete_records(plog *l, int64_t offset, int64_t *low_watermark);
 
 /* Called once: err SL_OK and the batch's assigned base offset, or an error
  * (SL_E_FATAL/SL_E_NOSPC/SL_E_IO: nothing may be acknowledged). */
@@ -100,11 +177,14 @@ typedef struct plog_slice {
  */
 sl_err plog_read(plog *l, int64_t offset, int64_t max_bytes, plog_slice *out);
 
-/* ListOffsets by time: in the first batch whose max timestamp is >= ts,
- * the first record whose timestamp is >= ts and that timestamp (Kafka's
- * answer) when the batch is uncompressed and CreateTime; else the batch's
- * base offset and max timestamp (the broker never decompresses).  Offset
- * and timestamp -1 if no batch qualifies.  Reads batch headers. */
+/* ListOffsets by time: in the first batch at or after the log start
+ * whose max timestamp is >= ts, the first record whose timestamp is >= ts
+ * and that timestamp (Kafka's answer) when the batch is uncompressed and
+ * CreateTime; else the batch's base offset and max timestamp (the broker
+ * never decompresses).  The offset is at least the log start.  Offset and
+ * timestamp -1 if no batch below the high watermark qualifies.  The time
+ * index finds the segment and the place in it; then a few batch headers
+ * are read. */
 sl_err plog_offset_for_time(plog *l, int64_t ts, int64_t *offset, int64_t *timestamp);
 
 /* --- catalog: topics of a data directory -------------------------------- */
@@ -134,6 +214,16 @@ const char *cat_topic_name(const cat_topic *t);
 const uint8_t *cat_topic_id(const cat_topic *t);
 int32_t cat_topic_partitions(const cat_topic *t);
 plog *cat_topic_log(cat_topic *t, int32_t partition); /* NULL if out of range */
+/* plog_set_config on every partition (SL_E_INVAL: none changed). */
+sl_err cat_topic_set_config(cat_topic *t, const plog_config *cfg);
+/* The topic's config overrides as stored text ("" if none; the broker's
+ * topic_config.c gives it meaning), borrowed until the next set. */
+const char *cat_topic_overrides(const cat_topic *t);
+/* Replace them (NULL or "": none), persisted in <topic>-0/topic.config
+ * (tmp, fsync, rename, directory fsync: blocking, rare) before the call
+ * returns; on error the old text stays.  Does not touch the logs: apply
+ * the resolved plog_config with cat_topic_set_config. */
+sl_err cat_topic_set_overrides(catalog *c, cat_topic *t, const char *text);
 
 /* --- meta.properties ----------------------------------------------------- */
 

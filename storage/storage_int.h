@@ -1,7 +1,8 @@
 /*
  * storage_int.h - structs and helpers shared inside storage/ only.
  *
- * A segment (seg) is one <base>.log plus its sparse <base>.index.  The log
+ * A segment (seg) is one <base>.log plus its sparse <base>.index (offset ->
+ * position) and <base>.timeindex (timestamp -> offset).  The log
  * (log.c) owns the segments, the watermarks and the appends in flight;
  * recover.c opens a partition directory and cuts a torn tail; segment.c
  * owns the files of one segment and its index.
@@ -19,26 +20,37 @@
 
 #define SEG_NAME_DIGITS 20
 #define SEG_INDEX_ENTRY 8  /* 4-byte relative offset, 4-byte position */
+#define SEG_TIME_ENTRY 12  /* 8-byte timestamp, 4-byte relative offset */
 #define SEG_MAX_POS INT32_MAX /* index positions are 4 bytes */
+#define SEG_NO_TIMESTAMP (-1) /* Kafka's RecordBatch.NO_TIMESTAMP */
+/* The smallest segment.index.bytes: two time index entries, so the one
+ * kept free for the final entry at roll leaves one for appends. */
+#define SEG_INDEX_MIN_BYTES (2 * SEG_TIME_ENTRY)
 
 typedef struct seg {
     int64_t base;        /* offset of the first batch (file name) */
-    int log_fd, idx_fd;
+    int log_fd, idx_fd, tix_fd;
     int64_t size;        /* bytes reserved: end of the last append issued */
     int64_t written;     /* bytes below the high watermark: complete */
     int64_t end_offset;  /* one past the last offset reserved in it */
     int64_t synced;      /* offsets below are covered by a completed sync */
-    /* Index: entry i is (last offset of a batch - base, its position).
-     * The active segment maps the file preallocated to index_max_bytes
-     * read-write; older ones map the trimmed file read-only. */
-    uint8_t *idx;
-    size_t idx_cap;      /* entries mapped */
-    size_t idx_n;        /* entries used */
-    bool idx_rw;
+    /* Offset index: entry i is (last offset of a batch - base, its
+     * position).  Time index: entry i is (the largest batch max timestamp
+     * so far, last offset of the first batch that reached it - base),
+     * timestamps strictly increasing.  The active segment maps both files
+     * preallocated to index_max_bytes read-write; older ones map the
+     * trimmed files read-only. */
+    uint8_t *idx, *tix;
+    size_t idx_cap, tix_cap; /* entries mapped */
+    size_t idx_n, tix_n;     /* entries used */
+    bool idx_rw;             /* both indexes are writable (active) */
+    bool idx_missing;    /* an index file did not exist at open */
     int64_t since_index; /* bytes appended since the last index entry */
-    int64_t max_ts;      /* largest batch max timestamp seen */
-    bool max_ts_known;   /* false until the whole segment was walked */
-    char *log_path, *idx_path;
+    int64_t max_ts;      /* largest batch max timestamp, SEG_NO_TIMESTAMP */
+    int64_t max_ts_offset; /* last offset of the first batch with max_ts */
+    int64_t first_append_ms; /* env clock when the segment got its first
+                                batch (or was opened non-empty), -1 */
+    char *log_path, *idx_path, *tix_path;
 } seg;
 
 /* --- log.c: one partition (its invariants are at the top of log.c) ---- */
@@ -53,6 +65,8 @@ struct plog {
     seg **segs;          /* by base offset; the last is active */
     size_t nseg, capseg;
     int64_t log_start, end, hwm, durable, recovery_point;
+    int64_t last_flush_ms;   /* env clock when the last round completed */
+    int64_t last_append_time; /* LogAppendTime stamped last, or -1 */
     sl_err fail_err;     /* SL_OK until a write or sync fails (sticky) */
     pend *wq_head, *wq_tail; /* appends not yet below hwm, offset order */
     pend *dq_head, *dq_tail; /* durable appends below hwm, not yet synced */
@@ -72,33 +86,47 @@ char *seg_path(const char *dir, int64_t base, const char *ext);
 bool seg_parse_name(const char *name, int64_t *base);
 
 /* Open the segment at base, creating its files if `create` (an existing
- * .log is kept as is).  The index is not mapped yet: seg_index_load or
+ * .log is kept as is; a missing index file is created empty and
+ * idx_missing set).  The indexes are not mapped yet: seg_index_load or
  * seg_index_open_rw.  Owned: seg_close. */
 sl_err seg_open(seg **out, sl_io *io, const char *dir, int64_t base, bool create,
                 char *errstr, size_t errstr_size);
-/* Trim a writable index to its used size, unmap, close both files. */
+/* Trim writable indexes to their used size, unmap, close the files. */
 void seg_close(seg *s, sl_io *io);
-/* Remove both files of a closed segment's paths, then free it. */
+/* Remove the three files of a segment, then close and free it. */
 void seg_delete(seg *s, sl_io *io);
 
-/* Map the index read-write, preallocated to max_bytes, empty (it is
+/* Map both indexes read-write, preallocated to max_bytes, empty (they are
  * rebuilt by the caller's scan or filled by appends). */
 sl_err seg_index_open_rw(seg *s, sl_io *io, int32_t max_bytes);
-/* Map the existing index read-only and check it against the .log size:
- * SL_E_MALFORMED if it is not usable (the caller rebuilds it). */
+/* Map the existing indexes read-only and check them against the .log size
+ * and s->end_offset; the time index gives max_ts.  SL_E_MALFORMED if
+ * either is not usable (the caller rebuilds them). */
 sl_err seg_index_load(seg *s);
-/* Shrink the file to the used entries and remap it read-only. */
+/* Add the final time index entry (the segment's max timestamp, as Kafka
+ * does at roll), shrink both files to the used entries and remap them
+ * read-only. */
 sl_err seg_index_trim(seg *s, sl_io *io);
+/* Either writable index is full (the time index keeps one entry free for
+ * the final entry of seg_index_trim). */
 bool seg_index_full(const seg *s);
-/* Add an entry for a batch at pos whose last offset is last_offset, if
- * index_interval bytes passed since the previous one (Kafka's rule); then
- * count the batch's bytes. */
-void seg_index_note(seg *s, int64_t last_offset, int64_t pos, int64_t batch_size,
-                    int32_t interval);
+/* Account one batch at pos (last offset, max timestamp, size): update
+ * max_ts, then, if index_interval bytes passed since the previous entry
+ * (Kafka's rule), add an offset index entry for it and a time index entry
+ * for max_ts if that grew; then count the batch's bytes. */
+void seg_index_note(seg *s, int64_t last_offset, int64_t max_ts, int64_t pos,
+                    int64_t batch_size, int32_t interval);
 /* Position of a batch at or before the one holding `offset` (0 if none). */
 int64_t seg_index_lookup(const seg *s, int64_t offset);
 /* Largest indexed batch position <= pos (0 if none). */
 int64_t seg_index_floor_pos(const seg *s, int64_t pos);
+/* An offset at or before the first batch whose max timestamp is >= ts:
+ * the offset of the last time index entry whose timestamp is <= ts (every
+ * batch before it has a smaller max timestamp), or base if none. */
+int64_t seg_time_lookup(const seg *s, int64_t ts);
+/* The segment's time for retention.ms: its max timestamp, or the .log's
+ * mtime when no batch carries one (Kafka's fallback). */
+int64_t seg_retention_time(const seg *s);
 
 /* Decode a batch header (REC_HEADER_SIZE bytes) read from a segment:
  * SL_OK, or SL_KE_CORRUPT_MESSAGE if its length or magic is impossible. */
@@ -142,5 +170,8 @@ sl_err plog_recover(sl_io *io, const char *dir, const plog_config *cfg, plog_rec
                     char *errstr, size_t errstr_size);
 /* Persist the recovery point (rare: after a roll is synced, at close). */
 sl_err plog_write_recovery_point(sl_io *io, const char *dir, int64_t offset);
+/* The log start offset file (DeleteRecords): -1 if absent or unreadable. */
+int64_t plog_read_log_start(sl_io *io, const char *dir);
+sl_err plog_write_log_start(sl_io *io, const char *dir, int64_t offset);
 
 #endif

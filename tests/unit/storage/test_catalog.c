@@ -217,3 +217,57 @@ Test(catalog, gap_in_partitions_is_an_error)
     free(q);
     cfx_fini(&f);
 }
+
+Test(catalog, topic_overrides_persist)
+{
+    cfx f;
+    cat_topic *t;
+    char *path;
+
+    cfx_init(&f);
+    cr_assert_eq(catalog_create(f.cat, sl_bytes_str("orders"), 3, &t), SL_OK);
+    cr_assert_str_eq(cat_topic_overrides(t), "");
+    cr_assert_eq(cat_topic_set_overrides(f.cat, t, "retention.ms=1000\nsegment.bytes=2048\n"),
+                 SL_OK);
+    cr_assert_str_eq(cat_topic_overrides(t), "retention.ms=1000\nsegment.bytes=2048\n");
+    path = st_path(f.dir, "orders-0/topic.config");
+    cr_assert(st_exists(path));
+    catalog_close(f.cat);
+    cfx_open(&f);
+    t = catalog_find(f.cat, sl_bytes_str("orders"));
+    cr_assert(t);
+    cr_assert_str_eq(cat_topic_overrides(t), "retention.ms=1000\nsegment.bytes=2048\n",
+                     "read back at open");
+    cr_assert_eq(cat_topic_set_overrides(f.cat, t, NULL), SL_OK);
+    cr_assert_str_eq(cat_topic_overrides(t), "");
+    cr_assert_not(st_exists(path), "none: no file");
+    cr_assert_eq(cat_topic_set_overrides(f.cat, t, ""), SL_OK, "removing twice is fine");
+    catalog_close(f.cat);
+    cfx_open(&f);
+    t = catalog_find(f.cat, sl_bytes_str("orders"));
+    cr_assert_str_eq(cat_topic_overrides(t), "");
+    free(path);
+    cfx_fini(&f);
+}
+
+Test(catalog, set_config_reaches_every_partition)
+{
+    cfx f;
+    cat_topic *t;
+    plog_config cfg;
+
+    cfx_init(&f);
+    cr_assert_eq(catalog_create(f.cat, sl_bytes_str("t"), 2, &t), SL_OK);
+    cfg = f.cfg;
+    cfg.retention_ms = 5000;
+    cfg.log_append_time = true;
+    cr_assert_eq(cat_topic_set_config(t, &cfg), SL_OK);
+    for (int i = 0; i < 2; i++) {
+        cr_assert_eq(plog_get_config(cat_topic_log(t, i))->retention_ms, 5000);
+        cr_assert(plog_get_config(cat_topic_log(t, i))->log_append_time);
+    }
+    cfg.flush_ms = -5;
+    cr_assert_eq(cat_topic_set_config(t, &cfg), SL_E_INVAL);
+    cr_assert_eq(plog_get_config(cat_topic_log(t, 1))->flush_ms, -1, "none changed");
+    cfx_fini(&f);
+}

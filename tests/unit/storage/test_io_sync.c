@@ -97,3 +97,24 @@ Test(io_sync, write_file_is_atomic_and_reads_back)
     sl_io_free(io);
     st_rmdir(dir);
 }
+
+Test(io_sync, unlink_async_completes_before_return)
+{
+    char *dir = st_tmpdir(), *path = st_path(dir, "f");
+    sl_io *io = sl_io_sync_new();
+    cbrec r = { 0, 0 };
+    sl_io_req req = { .cb = rec_cb, .ud = &r };
+    int fd = io->ops->open(io, path, O_RDWR | O_CREAT, 0644);
+
+    cr_assert_geq(fd, 0);
+    io->ops->close(io, fd);
+    io->ops->unlink_async(io, &req, path);
+    cr_assert_eq(r.calls, 1);
+    cr_assert_eq(r.res, 0);
+    cr_assert_not(st_exists(path));
+    io->ops->unlink_async(io, &req, path);
+    cr_assert_eq(r.res, SL_E_NOTFOUND);
+    sl_io_free(io);
+    free(path);
+    st_rmdir(dir);
+}

@@ -144,3 +144,29 @@ Test(io_uring, plog_over_the_ring)
     sl_ring_free(ring);
     st_rmdir(dir);
 }
+
+/* Retention's data file goes through unlinkat in the kernel's workers. */
+Test(io_uring, unlink_async_completes_from_the_ring)
+{
+    sl_ring *ring = ring_or_skip();
+    sl_io *io = sl_io_uring_new(ring);
+    char *dir = st_tmpdir(), *path = st_path(dir, "f.log.deleted");
+    cbrec r = { 0, 0 };
+    sl_io_req req = { .cb = rec_cb, .ud = &r };
+    int fd = io->ops->open(io, path, O_RDWR | O_CREAT, 0644);
+
+    cr_assert_geq(fd, 0);
+    io->ops->close(io, fd);
+    io->ops->unlink_async(io, &req, path);
+    cr_assert_eq(r.calls, 0, "asynchronous");
+    run_until(ring, &r.calls, 1);
+    cr_assert_eq(r.res, 0);
+    cr_assert_not(st_exists(path));
+    io->ops->unlink_async(io, &req, path);
+    run_until(ring, &r.calls, 2);
+    cr_assert_eq(r.res, SL_E_NOTFOUND, "errors as sl_err");
+    sl_io_free(io);
+    sl_ring_free(ring);
+    free(path);
+    st_rmdir(dir);
+}

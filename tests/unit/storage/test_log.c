@@ -571,7 +571,7 @@ Test(log, rolled_segment_is_flushed_and_moves_the_recovery_point)
     for (int i = 0; i < 4; i++) /* ~157-byte batches: two per segment */
         append_n(&f, 2, 1000, 40, NULL, NULL);
     rp = read_rp(f.dir);
-    cr_assert_str_eq(rp, "", "not before the rolled segment is synced");
+    cr_assert_str_eq(rp, "0\n0\n", "written at creation, not moved before the sync");
     free(rp);
     cr_assert_eq(plog_env_flush(f.env), 1, "a roll asks for a sync without acks=all");
     rp = read_rp(f.dir);
@@ -627,4 +627,335 @@ Test(log, durable_round_spans_a_roll)
     sl_io_free(&d->io);
     for (int i = 0; i < 3; i++)
         free(b[i]);
+}
+
+/* --- clock, timestamps, roll by time, flush policy ------------------------ */
+
+static int64_t test_now;
+static int64_t test_clock(void *ud)
+{
+    (void)ud;
+    return test_now;
+}
+
+/* message.timestamp.type=LogAppendTime: the broker's clock becomes the
+ * batch's max timestamp, the attribute bit is set and the CRC still
+ * holds (Kafka's LogValidator). */
+Test(log, log_append_time_stamps_the_batch)
+{
+    fixture f;
+    plog_config cfg = st_small_config(1 << 20, 64);
+    st_cbs rec = { 0 };
+    st_cb_ud ud = { &rec, 0 };
+    plog_slice s;
+    rec_batch h;
+    uint8_t *b, *got;
+    size_t len;
+    int64_t off, ts;
+
+    cfg.log_append_time = true;
+    fx_init(&f, cfg);
+    test_now = 1700000000123;
+    plog_env_set_clock(f.env, test_clock, NULL);
+    cr_assert_eq(plog_last_append_time(f.log), -1);
+    b = st_batch(3, 1000, 10, 1, &len);
+    cr_assert_eq(plog_append(f.log, b, len, false, st_cb, &ud), SL_OK);
+    cr_assert_eq(plog_last_append_time(f.log), 1700000000123);
+    cr_assert_eq(plog_read(f.log, 0, 1 << 20, &s), SL_OK);
+    got = st_slice_bytes(&s);
+    cr_assert_eq(rec_batch_validate(got, len, &h), SL_OK, "CRC recomputed");
+    cr_assert(h.attributes & REC_ATTR_LOG_APPEND_TIME);
+    cr_assert_eq(h.max_timestamp, 1700000000123);
+    cr_assert_eq(h.base_timestamp, 1000, "the records are left as they came");
+    /* Every record's time is the batch's: the base offset answers. */
+    cr_assert_eq(plog_offset_for_time(f.log, 1700000000000, &off, &ts), SL_OK);
+    cr_assert_eq(off, 0);
+    cr_assert_eq(ts, 1700000000123);
+    cr_assert_eq(plog_offset_for_time(f.log, 1700000000124, &off, &ts), SL_OK);
+    cr_assert_eq(off, -1);
+    free(got);
+    free(b);
+    /* CreateTime again (AlterConfigs): the producer's time stays. */
+    cfg.log_append_time = false;
+    cr_assert_eq(plog_set_config(f.log, &cfg), SL_OK);
+    b = st_batch(1, 5000, 10, 2, &len);
+    cr_assert_eq(plog_append(f.log, b, len, false, st_cb, &ud), SL_OK);
+    cr_assert_eq(plog_read(f.log, 3, 1, &s), SL_OK);
+    got = st_slice_bytes(&s);
+    cr_assert_eq(rec_batch_validate(got, len, &h), SL_OK);
+    cr_assert_not(h.attributes & REC_ATTR_LOG_APPEND_TIME);
+    cr_assert_eq(h.max_timestamp, 5000);
+    free(got);
+    free(b);
+    fx_fini(&f);
+}
+
+/* segment.ms: a segment whose first batch is older rolls at the next
+ * append; an empty one never does. */
+Test(log, roll_by_segment_ms)
+{
+    fixture f;
+    plog_config cfg = st_small_config(1 << 20, 64);
+
+    cfg.segment_ms = 1000;
+    test_now = 50000;
+    memset(&f, 0, sizeof f);
+    f.dir = st_tmpdir();
+    f.io = sl_io_sync_new();
+    f.cfg = cfg;
+    cr_assert_eq(plog_env_new(&f.env, f.io), SL_OK);
+    plog_env_set_clock(f.env, test_clock, NULL);
+    fx_open(&f);
+    test_now = 60000; /* an empty segment does not age */
+    append_n(&f, 1, 1, 10, NULL, NULL);
+    test_now = 60500;
+    append_n(&f, 1, 1, 10, NULL, NULL);
+    cr_assert_eq(f.log->nseg, 1);
+    test_now = 61000;
+    append_n(&f, 1, 1, 10, NULL, NULL);
+    cr_assert_eq(f.log->nseg, 1, "1000 ms is not older than segment.ms");
+    test_now = 61001;
+    append_n(&f, 1, 1, 10, NULL, NULL);
+    cr_assert_eq(f.log->nseg, 2, "rolled");
+    cr_assert_eq(f.log->segs[1]->base, 3);
+    cr_assert_eq(f.log->segs[1]->first_append_ms, 61001);
+    /* After a reopen the active segment's age counts from the open. */
+    test_now = 70000;
+    fx_reopen(&f);
+    test_now = 70500;
+    append_n(&f, 1, 1, 10, NULL, NULL);
+    cr_assert_eq(f.log->nseg, 2);
+    test_now = 71001;
+    append_n(&f, 1, 1, 10, NULL, NULL);
+    cr_assert_eq(f.log->nseg, 3);
+    fx_fini(&f);
+}
+
+/* flush.messages: a sync round once that many offsets are written but
+ * unsynced, without any acks=all producer. */
+Test(log, flush_messages_policy)
+{
+    fixture f;
+    plog_config cfg = st_small_config(1 << 20, 64);
+
+    cfg.flush_messages = 5;
+    fx_init(&f, cfg);
+    append_n(&f, 2, 1, 10, NULL, NULL);
+    cr_assert_eq(plog_env_flush(f.env), 0);
+    append_n(&f, 2, 1, 10, NULL, NULL);
+    cr_assert_eq(plog_env_flush(f.env), 0, "4 unsynced");
+    cr_assert_eq(plog_durable(f.log), 0);
+    append_n(&f, 1, 1, 10, NULL, NULL);
+    cr_assert_eq(plog_env_flush(f.env), 1, "5 unsynced: a round");
+    cr_assert_eq(plog_durable(f.log), 5);
+    cr_assert_eq(plog_env_flush(f.env), 0);
+    append_n(&f, 7, 1, 10, NULL, NULL);
+    cr_assert_eq(plog_env_flush(f.env), 1);
+    cr_assert_eq(plog_durable(f.log), 12);
+    fx_fini(&f);
+}
+
+/* flush.ms: written data is synced once flush.ms passed since the last
+ * round; plog_env_flush_wait_ms says when. */
+Test(log, flush_ms_policy)
+{
+    fixture f;
+    plog_config cfg = st_small_config(1 << 20, 64);
+
+    cfg.flush_ms = 100;
+    test_now = 1000;
+    memset(&f, 0, sizeof f);
+    f.dir = st_tmpdir();
+    f.io = sl_io_sync_new();
+    f.cfg = cfg;
+    cr_assert_eq(plog_env_new(&f.env, f.io), SL_OK);
+    plog_env_set_clock(f.env, test_clock, NULL);
+    fx_open(&f);
+    cr_assert_eq(plog_env_flush_wait_ms(f.env), -1, "nothing unsynced");
+    test_now = 1040;
+    append_n(&f, 1, 1, 10, NULL, NULL);
+    cr_assert_eq(plog_env_flush_wait_ms(f.env), 60);
+    cr_assert_eq(plog_env_flush(f.env), 0);
+    cr_assert_eq(plog_durable(f.log), 0);
+    test_now = 1100;
+    cr_assert_eq(plog_env_flush_wait_ms(f.env), 0);
+    cr_assert_eq(plog_env_flush(f.env), 1);
+    cr_assert_eq(plog_durable(f.log), 1);
+    cr_assert_eq(plog_env_flush_wait_ms(f.env), -1);
+    test_now = 1150;
+    append_n(&f, 1, 1, 10, NULL, NULL);
+    cr_assert_eq(plog_env_flush_wait_ms(f.env), 50, "100 ms after the last round");
+    cr_assert_eq(plog_env_flush(f.env), 0);
+    /* A policy set later takes effect at once. */
+    cfg.flush_ms = -1;
+    cfg.flush_messages = 1;
+    cr_assert_eq(plog_set_config(f.log, &cfg), SL_OK);
+    cr_assert_eq(plog_env_flush(f.env), 1);
+    cr_assert_eq(plog_durable(f.log), 2);
+    fx_fini(&f);
+}
+
+Test(log, set_config_validates)
+{
+    fixture f;
+    plog_config cfg = st_small_config(1 << 20, 64), bad;
+
+    fx_init(&f, cfg);
+    bad = cfg;
+    bad.retention_ms = -2;
+    cr_assert_eq(plog_set_config(f.log, &bad), SL_E_INVAL);
+    bad = cfg;
+    bad.flush_messages = 0;
+    cr_assert_eq(plog_set_config(f.log, &bad), SL_E_INVAL);
+    bad = cfg;
+    bad.segment_ms = 0;
+    cr_assert_eq(plog_set_config(f.log, &bad), SL_E_INVAL);
+    bad = cfg;
+    bad.index_max_bytes = 23;
+    cr_assert_eq(plog_set_config(f.log, &bad), SL_E_INVAL);
+    cr_assert_eq(plog_get_config(f.log)->index_max_bytes, cfg.index_max_bytes, "unchanged");
+    bad = cfg;
+    bad.retention_bytes = 1000;
+    cr_assert_eq(plog_set_config(f.log, &bad), SL_OK);
+    cr_assert_eq(plog_get_config(f.log)->retention_bytes, 1000);
+    fx_fini(&f);
+}
+
+/* --- one failed partition does not stop the others --------------------- */
+
+typedef struct badfd_io {
+    sl_io io;
+    sl_io_ops ops;
+    sl_io *real;
+    const char *bad_dir; /* writes and syncs of files under it fail */
+    int bad_fds[8];
+    int nbad;
+} badfd_io;
+
+static bool is_bad(badfd_io *x, int fd)
+{
+    for (int i = 0; i < x->nbad; i++)
+        if (x->bad_fds[i] == fd)
+            return true;
+    return false;
+}
+
+static int badfd_open(sl_io *io, const char *path, int flags, int mode)
+{
+    badfd_io *x = (badfd_io *)io;
+    int fd = x->real->ops->open(x->real, path, flags, mode);
+
+    if (fd >= 0 && x->bad_dir && strncmp(path, x->bad_dir, strlen(x->bad_dir)) == 0 &&
+        x->nbad < 8)
+        x->bad_fds[x->nbad++] = fd;
+    return fd;
+}
+
+static void badfd_pwrite(sl_io *io, sl_io_req *req, int fd, const void *buf, size_t len,
+                         off_t off)
+{
+    badfd_io *x = (badfd_io *)io;
+
+    if (is_bad(x, fd))
+        req->cb(req, SL_E_IO);
+    else
+        x->real->ops->pwrite(x->real, req, fd, buf, len, off);
+}
+
+static void badfd_destroy(sl_io *io) { free(io); }
+
+Test(log, failed_partition_does_not_stop_the_others)
+{
+    char *top = st_tmpdir(), *da = st_path(top, "a-0"), *db = st_path(top, "b-0");
+    sl_io *real = sl_io_sync_new();
+    badfd_io *x = calloc(1, sizeof *x);
+    plog_config cfg = st_small_config(1 << 20, 64);
+    plog_env *env;
+    plog *a, *b;
+    st_cbs rec = { 0 };
+    st_cb_ud ua = { &rec, 1 }, ub = { &rec, 2 };
+    char err[256];
+    uint8_t *batch;
+    size_t len;
+
+    x->real = real;
+    x->ops = *real->ops;
+    x->ops.open = badfd_open;
+    x->ops.pwrite = badfd_pwrite;
+    x->ops.destroy = badfd_destroy;
+    x->io.ops = &x->ops;
+    cr_assert_eq(plog_env_new(&env, &x->io), SL_OK);
+    cr_assert_eq(plog_open(&a, env, da, &cfg, err, sizeof err), SL_OK, "%s", err);
+    cr_assert_eq(plog_open(&b, env, db, &cfg, err, sizeof err), SL_OK, "%s", err);
+    /* From now on a's files (reopened below) fail their writes. */
+    plog_close(a);
+    x->bad_dir = da;
+    cr_assert_eq(plog_open(&a, env, da, &cfg, err, sizeof err), SL_OK, "%s", err);
+    batch = st_batch(2, 1, 10, 1, &len);
+    cr_assert_eq(plog_append(a, batch, len, true, st_cb, &ua), SL_OK);
+    cr_assert_eq(rec.n, 1);
+    cr_assert_eq(rec.err[0], SL_E_IO, "a's append fails");
+    cr_assert_eq(plog_state(a), SL_E_FATAL);
+    cr_assert_eq(plog_append(a, batch, len, false, st_cb, &ua), SL_E_FATAL, "sticky");
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(plog_append(b, batch, len, true, st_cb, &ub), SL_OK);
+        cr_assert_eq(plog_env_flush(env), 1, "b still gets its group commit");
+    }
+    cr_assert_eq(rec.n, 4);
+    for (int i = 1; i < 4; i++) {
+        cr_assert_eq(rec.tag[i], 2);
+        cr_assert_eq(rec.err[i], SL_OK);
+    }
+    cr_assert_eq(plog_durable(b), 6);
+    cr_assert_eq(plog_state(b), SL_OK);
+    cr_assert_eq(plog_retention_run(a, 0), SL_E_FATAL);
+    plog_close(a);
+    plog_close(b);
+    cr_assert_eq(plog_env_pending(env), 0);
+    plog_env_free(env);
+    sl_io_free(&x->io);
+    sl_io_free(real);
+    free(batch);
+    free(da);
+    free(db);
+    st_rmdir(top);
+}
+
+/* A directory sync that fails at roll is a failed sync: the log fails. */
+static int fail_sync_dir(sl_io *io, const char *dir)
+{
+    (void)io;
+    (void)dir;
+    return SL_E_IO;
+}
+
+Test(log, failed_directory_sync_at_roll_fails_the_log)
+{
+    fixture f;
+    fail_io *x;
+    st_cbs rec = { 0 };
+    st_cb_ud ud = { &rec, 0 };
+    uint8_t *b;
+    size_t len;
+
+    memset(&f, 0, sizeof f);
+    f.dir = st_tmpdir();
+    f.io = sl_io_sync_new();
+    f.cfg = st_small_config(300, 64);
+    x = fail_new(f.io, 1000);
+    cr_assert_eq(plog_env_new(&f.env, &x->io), SL_OK);
+    fx_open(&f);
+    x->ops.sync_dir = fail_sync_dir;
+    b = st_batch(2, 1, 60, 1, &len);
+    cr_assert_eq(plog_append(f.log, b, len, false, st_cb, &ud), SL_OK);
+    cr_assert_eq(plog_append(f.log, b, len, false, st_cb, &ud), SL_E_FATAL, "the roll");
+    cr_assert_eq(plog_state(f.log), SL_E_FATAL);
+    cr_assert_eq(f.log->nseg, 1, "the new segment is gone");
+    plog_close(f.log);
+    f.log = NULL;
+    plog_env_free(f.env);
+    sl_io_free(&x->io);
+    sl_io_free(f.io);
+    st_rmdir(f.dir);
+    free(b);
 }

@@ -275,7 +275,13 @@ Test(recover, torn_tail_in_a_rolled_segment_after_a_crash)
     /* The crash image: no clean close, so no recovery point past segment 0;
      * segment 2 (offsets 4..7) lost the end of its second batch. */
     rp = st_path(crash, "recovery-point");
-    cr_assert_not(st_exists(rp), "no roll was synced before the copy");
+    {
+        uint8_t *t = slurp(rp, &n);
+
+        cr_assert(n == 4 && memcmp(t, "0\n0\n", 4) == 0,
+                  "no roll was synced before the copy: the point is segment 0");
+        free(t);
+    }
     seg1 = seg_file(crash, 4, ".log");
     buf = slurp(seg1, &n);
     cr_assert_eq(n, sizes[2] + sizes[3]);
@@ -400,5 +406,135 @@ Test(recover, last_segment_index_rebuilt_by_scan)
     free(a);
     free(b);
     free(idx);
+    env_fini(&e);
+}
+
+/* --- time index across restarts ------------------------------------------ */
+
+typedef struct count_io {
+    sl_io io;
+    sl_io_ops ops;
+    sl_io *real;
+    char read[64][4096]; /* the files pread read */
+    int nread;
+} count_io;
+
+static int64_t count_pread(sl_io *io, int fd, void *buf, size_t len, off_t off)
+{
+    count_io *x = (count_io *)io;
+    char proc[64];
+    ssize_t n;
+
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+    if (x->nread < 64 && (n = readlink(proc, x->read[x->nread], 4095)) > 0)
+        x->read[x->nread++][n] = '\0';
+    return x->real->ops->pread(x->real, fd, buf, len, off);
+}
+
+static void count_destroy(sl_io *io) { free(io); }
+
+/* After a clean close the segments below the recovery point are not read:
+ * their max timestamp comes from the last time index entry. */
+Test(recover, clean_segments_know_their_max_timestamp_without_a_scan)
+{
+    env e;
+    count_io *x = calloc(1, sizeof *x);
+    plog_env *penv;
+    plog *l;
+    char err[256];
+    int64_t off, ts;
+
+    env_init(&e, st_small_config(400, 64));
+    l = open_log(&e, e.dir);
+    fill(l, 8, 2, 40, NULL); /* timestamps 1000+i, 4 segments */
+    plog_close(l);
+    x->real = e.io;
+    x->ops = *e.io->ops;
+    x->ops.pread = count_pread;
+    x->ops.destroy = count_destroy;
+    x->io.ops = &x->ops;
+    cr_assert_eq(plog_env_new(&penv, &x->io), SL_OK);
+    cr_assert_eq(plog_open(&l, penv, e.dir, &e.cfg, err, sizeof err), SL_OK, "%s", err);
+    cr_assert_eq(l->nseg, 4);
+    cr_assert_gt(x->nread, 0, "the last segment is scanned");
+    for (int i = 0; i < x->nread; i++)
+        for (size_t k = 0; k + 1 < l->nseg; k++)
+            cr_assert(strstr(x->read[i], l->segs[k]->log_path + strlen(e.dir)) == NULL,
+                      "segment %zu was read", k);
+    for (size_t k = 0; k < l->nseg; k++) {
+        cr_assert_eq(l->segs[k]->max_ts, 1002 + 2 * (int64_t)k, "segment %zu: %ld", k,
+                     (long)l->segs[k]->max_ts);
+        cr_assert_gt(l->segs[k]->tix_n, 0);
+    }
+    /* Batch 3 (offsets 6-7) has timestamps 1003 and 1004. */
+    cr_assert_eq(plog_offset_for_time(l, 1004, &off, &ts), SL_OK);
+    cr_assert_eq(off, 7);
+    cr_assert_eq(ts, 1004);
+    plog_close(l);
+    plog_env_free(penv);
+    sl_io_free(&x->io);
+    env_fini(&e);
+}
+
+Test(recover, missing_time_index_of_a_clean_segment_is_rebuilt)
+{
+    env e;
+    char *tix;
+    size_t n, m;
+    uint8_t *a, *b;
+    plog *l;
+
+    env_init(&e, st_small_config(400, 64));
+    l = open_log(&e, e.dir);
+    fill(l, 8, 2, 40, NULL);
+    plog_close(l);
+    tix = seg_file(e.dir, 4, ".timeindex");
+    a = slurp(tix, &n);
+    cr_assert_gt(n, 0);
+    cr_assert_eq(n % 12, 0);
+    cr_assert_eq(unlink(tix), 0);
+    l = open_log(&e, e.dir);
+    cr_assert_eq(l->segs[1]->max_ts, 1004, "known again");
+    check_readable(l);
+    plog_close(l);
+    b = slurp(tix, &m);
+    cr_assert_eq(m, n);
+    cr_assert_eq(memcmp(a, b, n), 0, "the scan builds what appends built");
+    free(a);
+    free(b);
+    free(tix);
+    env_fini(&e);
+}
+
+/* In our own directory (it has a recovery point), a scanned segment that
+ * ends short of the next one's base lost its tail to a crash while a
+ * later segment kept data: the log is cut there, or its offsets would
+ * have a hole. */
+Test(recover, segment_ending_short_of_the_next_base_is_a_cut)
+{
+    env e;
+    char *seg0, *rp;
+    size_t n, sizes[6];
+    uint8_t *buf;
+    plog *l;
+
+    env_init(&e, st_small_config(400, 64));
+    l = open_log(&e, e.dir);
+    fill(l, 6, 2, 40, sizes); /* segments 0, 4, 8 */
+    plog_close(l);
+    seg0 = seg_file(e.dir, 0, ".log");
+    buf = slurp(seg0, &n);
+    cr_assert_eq(n, sizes[0] + sizes[1]);
+    spit(seg0, buf, sizes[0]); /* the second batch never reached the disk */
+    rp = st_path(e.dir, "recovery-point");
+    spit(rp, (const uint8_t *)"0\n0\n", 4);
+    l = open_log(&e, e.dir);
+    cr_assert_eq(plog_end_offset(l), 2);
+    cr_assert_eq(count_logs(e.dir), 1, "segments 4 and 8 deleted");
+    check_readable(l);
+    plog_close(l);
+    free(buf);
+    free(seg0);
+    free(rp);
     env_fini(&e);
 }
