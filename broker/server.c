@@ -25,6 +25,8 @@
 #include "group.h"
 #include "offsets.h"
 #include "producers.h"
+#include "retention.h"
+#include "topic_config.h"
 #include "version.h"
 
 #define CONTAINER_OF(p, type, field) ((type *)((char *)(p) - offsetof(type, field)))
@@ -212,9 +214,30 @@ static sl_err open_listener(broker *b, char *errstr, size_t errstr_size)
     return SL_OK;
 }
 
+/* Each topic's stored overrides over the broker's defaults. */
+static sl_err apply_topic_configs(broker *b, char *errstr, size_t errstr_size)
+{
+    for (size_t i = 0; i < catalog_count(b->cat); i++) {
+        cat_topic *t = catalog_at(b->cat, i);
+        plog_config tpc;
+        int64_t maxmsg;
+        char why[256];
+        sl_err err = tcfg_resolve(&b->cfg, cat_topic_overrides(t), &tpc, &maxmsg, why, sizeof why);
+
+        if (!err)
+            err = cat_topic_set_config(t, &tpc);
+        if (err) {
+            snprintf(errstr, errstr_size, "topic %s: stored config: %s", cat_topic_name(t), why);
+            return err;
+        }
+    }
+    return SL_OK;
+}
+
 sl_err broker_start(broker *b, const broker_config *cfg, char *errstr, size_t errstr_size)
 {
-    plog_config pcfg;
+    plog_config pcfg, opcfg;
+    int64_t maxmsg;
     sigset_t mask;
     sl_err err;
     int rc;
@@ -248,14 +271,22 @@ sl_err broker_start(broker *b, const broker_config *cfg, char *errstr, size_t er
         snprintf(errstr, errstr_size, "out of memory");
         return SL_E_NOMEM;
     }
-    plog_config_default(&pcfg);
-    pcfg.segment_bytes = cfg->log_segment_bytes;
-    pcfg.index_interval_bytes = (int32_t)cfg->index_interval_bytes;
-    pcfg.index_max_bytes = (int32_t)cfg->index_max_bytes;
+    /* The broker's log.* settings are every topic's defaults. */
+    err = tcfg_resolve(cfg, NULL, &pcfg, &maxmsg, errstr, errstr_size);
+    if (err)
+        return err;
     err = catalog_open(&b->cat, b->env, cfg->log_dirs, &pcfg, errstr, errstr_size);
     if (err)
         return err;
-    err = offsets_open(&b->offs, b->env, cfg->log_dirs, &pcfg, errstr, errstr_size);
+    err = apply_topic_configs(b, errstr, errstr_size);
+    if (err)
+        return err;
+    retention_start(b);
+    /* The offsets log is ours: no retention, no LogAppendTime, no roll by
+     * time; only its segment size follows the broker's. */
+    plog_config_default(&opcfg);
+    opcfg.segment_bytes = pcfg.segment_bytes;
+    err = offsets_open(&b->offs, b->env, cfg->log_dirs, &opcfg, errstr, errstr_size);
     if (err)
         return err;
     err = producers_open(&b->prods, cfg->log_dirs, errstr, errstr_size);
@@ -317,7 +348,10 @@ void broker_stop(broker *b)
 int broker_run(broker *b)
 {
     for (;;) {
-        int wait = timer_run(b);
+        int wait;
+
+        retention_tick(b);
+        wait = timer_run(b);
 
         /* Any completion may have moved a high watermark. */
         if (b->data_arrived || !TAILQ_EMPTY(&b->parked)) {

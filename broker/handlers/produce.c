@@ -14,6 +14,7 @@
 #include "../../protocol/records.h"
 #include "../broker.h"
 #include "../producers.h"
+#include "../topic_config.h"
 
 /* A duplicate batch of an idempotent producer is answered with its
  * original offsets, but only once the original is as safe as the acks
@@ -74,6 +75,19 @@ static void on_appended(void *ud, sl_err err, int64_t base_offset)
         produce_respond(r);
 }
 
+static int64_t topic_max_message_bytes(broker *b, cat_topic *t)
+{
+    const char *ov = cat_topic_overrides(t);
+    plog_config pc;
+    int64_t max = b->cfg.message_max_bytes;
+    char why[128];
+
+    /* Overrides are a few short lines, and rare: read them when present. */
+    if (*ov && tcfg_resolve(&b->cfg, ov, &pc, &max, why, sizeof why) != SL_OK)
+        max = b->cfg.message_max_bytes;
+    return max;
+}
+
 /* Validate then append one partition's records; counts pending appends. */
 static void produce_partition(breq *r, cat_topic *t, const msg_produce_req_partition *in,
                               msg_produce_resp_partition *out, bool durable)
@@ -108,12 +122,13 @@ static void produce_partition(breq *r, cat_topic *t, const msg_produce_req_parti
         out->error_code = (int16_t)err;
         return;
     }
-    /* message.max.bytes bounds each batch, as Kafka's max.message.bytes. */
+    /* max.message.bytes (the topic's, else message.max.bytes) bounds each
+     * batch. */
     for (size_t off = 0; off < n;) {
         rec_batch h;
 
         rec_batch_peek(p + off, n - off, &h);
-        if ((int64_t)rec_batch_size(&h) > b->cfg.message_max_bytes) {
+        if ((int64_t)rec_batch_size(&h) > topic_max_message_bytes(b, t)) {
             out->error_code = SL_KE_MESSAGE_TOO_LARGE;
             return;
         }
@@ -175,6 +190,8 @@ static void produce_partition(breq *r, cat_topic *t, const msg_produce_req_parti
             out->error_code = SL_KE_KAFKA_STORAGE_ERROR;
             return;
         }
+        /* -1 unless the topic stamps LogAppendTime. */
+        out->log_append_time_ms = plog_last_append_time(log);
         if (h.producer_id >= 0)
             producers_appended(b->prods, log, &h, base);
         off += rec_batch_size(&h);
