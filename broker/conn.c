@@ -364,8 +364,10 @@ static void try_send(conn *c)
             c->iov[c->iov_n].iov_base = q->resp + q->sent_mem;
             c->iov[c->iov_n].iov_len = end - q->sent_mem;
             c->iov_req[c->iov_n++] = q;
-            if (end != q->resp_len)
-                break; /* a file range follows */
+            /* A file range follows, possibly at the very end of q (Fetch
+             * records are often its last bytes): nothing may go before it. */
+            if (q->splice_idx < q->nsplices)
+                break;
         }
         memset(&c->msg, 0, sizeof c->msg);
         c->msg.msg_iov = c->iov;

@@ -171,6 +171,36 @@ def test_pipelined_mixed_requests_in_order():
             assert w.parse_list_offsets_v1(body)[TOPIC][0]["error"] == 0
 
 
+def test_fetch_ending_in_records_then_another_response():
+    # Regression: a Fetch response whose last bytes are records from the
+    # segment file must not have the next response spliced in before them.
+    with w.Conn("127.0.0.1", B.port, timeout(10)) as c:
+        resp = c.produce({TOPIC: {0: w.record_batch([(b"k", b"r" * 500, [])] * 3)}}, acks=-1)
+        assert resp[TOPIC][0]["error"] == 0
+        base = resp[TOPIC][0]["base_offset"]
+    frames = []
+    for i in range(50):
+        frames.append(w.frame(w.request_header(1, 4, 2 * i + 1, "fx") +
+                              w.fetch_body({TOPIC: {0: (base, 1 << 20)}})))
+        frames.append(w.frame(w.request_header(18, 0, 2 * i + 2, "fx")))
+    p = Pipeline(B, frames, 1 << 20)
+    try:
+        got, err = p.responses(len(frames))
+    finally:
+        p.close()
+    assert len(got) == len(frames), "%d of %d answered; then: %s" % (len(got), len(frames), err)
+    assert [c for c, _ in got] == list(range(1, len(frames) + 1)), "responses out of order"
+    for corr, body in got:
+        if corr % 2:
+            part = w.parse_fetch_v4(body)[TOPIC][0]
+            assert part["error"] == 0, part
+            batches = w.parse_record_batches(part["records"], allow_partial=False)
+            values = [r.value for b in batches for r in b.records]
+            assert b"r" * 500 in values, "fetch records mangled"
+        else:
+            assert w.parse_api_versions_v0(body)[0] == 0
+
+
 def test_clean_stop():
     B.stop()
 
