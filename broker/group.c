@@ -81,6 +81,7 @@ struct group {
     TAILQ_HEAD(, grp_pending) pending;
     sl_timer rebalance_timer;
     bool initial_delay;
+    int64_t empty_since_ms; /* wall clock; when it last had no members */
 };
 
 static int group_cmp(group *a, group *b) { return strcmp(a->id, b->id); }
@@ -155,6 +156,7 @@ static group *group_get(grp_coord *gc, sl_bytes id)
     }
     g->gc = gc;
     g->state = GS_EMPTY;
+    g->empty_since_ms = sl_wallclock_ms();
     TAILQ_INIT(&g->members);
     TAILQ_INIT(&g->pending);
     RB_INSERT(group_tree, &gc->groups, g);
@@ -523,6 +525,7 @@ static void complete_join(group *g)
     if (g->nmembers == 0) {
         /* Kafka keeps the protocol type of an Empty group (ListGroups). */
         g->state = GS_EMPTY;
+        g->empty_since_ms = sl_wallclock_ms();
         sl_info("group", "group %s: empty (generation %d)", g->id, g->generation);
         return;
     }
@@ -972,6 +975,15 @@ bool grp_describe(grp_coord *gc, sl_bytes group_id, bool (*fn)(void *ud, const g
         return false;
     describe(g, fn, ud);
     return true;
+}
+
+int64_t grp_empty_since(grp_coord *gc, sl_bytes group_id)
+{
+    group *g = group_find(gc, group_id);
+
+    if (!g)
+        return 0;
+    return g->nmembers > 0 || g->state != GS_EMPTY ? -1 : g->empty_since_ms;
 }
 
 bool grp_exists(grp_coord *gc, sl_bytes group_id)

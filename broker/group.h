@@ -102,6 +102,9 @@ bool grp_describe(grp_coord *gc, sl_bytes group_id, bool (*fn)(void *ud, const g
                   void *ud);
 /* True if the coordinator knows the group (members or offsets-only). */
 bool grp_exists(grp_coord *gc, sl_bytes group_id);
+/* When the group last became Empty (wall clock ms; 0 if unknown to the
+ * coordinator), or -1 while it has members. */
+int64_t grp_empty_since(grp_coord *gc, sl_bytes group_id);
 /* True if the group has no members (or does not exist). */
 bool grp_is_empty(grp_coord *gc, sl_bytes group_id);
 /* Forget an empty group (DeleteGroups, after its offsets are gone). */

@@ -40,15 +40,22 @@ static void ensure_group(void *ud, sl_bytes group)
     grp_ensure(ud, group);
 }
 
-/* offsets.retention.minutes: a group with no members loses offsets that
- * nobody committed for that long, and the group with them. */
+/* offsets.retention.minutes (KIP-211): a group's offsets expire once it
+ * has had no members for that long (and none was committed since); the
+ * group goes with them. */
+typedef struct expiry_ctx {
+    grp_coord *gc;
+    int64_t cutoff;
+} expiry_ctx;
+
 static bool group_idle(void *ud, sl_bytes group)
 {
-    grp_coord *gc = ud;
+    expiry_ctx *ec = ud;
+    int64_t since = grp_empty_since(ec->gc, group);
 
-    if (!grp_is_empty(gc, group))
+    if (since < 0 || since > ec->cutoff)
         return false;
-    grp_remove(gc, group);
+    grp_remove(ec->gc, group);
     return true;
 }
 
@@ -66,8 +73,9 @@ static void on_offsets_expiry(sl_timer *t)
     broker *b = CONTAINER_OF(t, broker, offsets_expiry_timer);
     int64_t now = sl_wallclock_ms();
 
-    offsets_expire(b->offs, now - b->cfg.offsets_retention_minutes * 60000, group_idle,
-                   b->groups, now);
+    expiry_ctx ec = { b->groups, now - b->cfg.offsets_retention_minutes * 60000 };
+
+    offsets_expire(b->offs, ec.cutoff, group_idle, &ec, now);
     timer_arm(b, t, b->cfg.offsets_retention_check_interval_ms, on_offsets_expiry);
 }
 
@@ -351,6 +359,7 @@ int broker_run(broker *b)
         int wait;
 
         retention_tick(b);
+        catalog_reap(b->cat);
         wait = timer_run(b);
 
         /* Any completion may have moved a high watermark. */
