@@ -380,6 +380,9 @@ def main(argv=None):
         res, problems = audit(broker.port, producers, args.partitions)
     except BrokerError as e:
         harness_error = "broker: %s" % e
+        if any("stopping" in l and "received" in l for l in broker.lines()):
+            harness_error += ("\n(the broker logged a stop signal it was sent: something "
+                              "outside this script signalled it)")
     except Exception as e:  # noqa: B902 - report, clean up, exit 2
         harness_error = "%s: %s" % (type(e).__name__, e)
     finally:
