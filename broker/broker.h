@@ -174,6 +174,7 @@ struct broker {
     TAILQ_HEAD(, dup_wait) dup_waits; /* duplicate batches awaiting their original */
     sl_timer offsets_expiry_timer;
     sl_timer idle_timer;
+    bool idle_sweep_due;
     char cluster_id[23];
     int32_t node_id;
     int advertised_port;
@@ -251,6 +252,17 @@ void handle_list_groups(breq *r);
 void handle_describe_groups(breq *r);
 void handle_delete_groups(breq *r);
 void handle_init_producer_id(breq *r);
+void handle_create_topics(breq *r);
+void handle_delete_topics(breq *r);
+void handle_create_partitions(breq *r);
+void handle_delete_records(breq *r);
+void handle_describe_cluster(breq *r);
+void handle_describe_configs(breq *r);
+void handle_alter_configs(breq *r);
+void handle_incremental_alter_configs(breq *r);
+/* A log is going away (DeleteTopics): answer the duplicate batches
+ * waiting on it with UNKNOWN_TOPIC_OR_PARTITION. */
+void produce_fail_dup_waits(broker *b, plog *log);
 /* Answer duplicate batches whose original is now written (or durable). */
 void produce_run_dup_waits(broker *b);
 /* Re-evaluate parked fetches (before sleep, after data arrived). */

@@ -27,6 +27,14 @@ const api_entry api_table[] = {
     { API_INIT_PRODUCER_ID, 0, 4, handle_init_producer_id },
     { API_DELETE_GROUPS, 0, 2, handle_delete_groups },
     { API_OFFSET_DELETE, 0, 0, handle_offset_delete },
+    { API_CREATE_TOPICS, 0, 7, handle_create_topics },
+    { API_DELETE_TOPICS, 0, 6, handle_delete_topics },
+    { API_DELETE_RECORDS, 0, 2, handle_delete_records },
+    { API_DESCRIBE_CONFIGS, 0, 4, handle_describe_configs },
+    { API_ALTER_CONFIGS, 0, 2, handle_alter_configs },
+    { API_CREATE_PARTITIONS, 0, 3, handle_create_partitions },
+    { API_INCREMENTAL_ALTER_CONFIGS, 0, 1, handle_incremental_alter_configs },
+    { API_DESCRIBE_CLUSTER, 0, 1, handle_describe_cluster },
 };
 const int api_table_len = sizeof api_table / sizeof api_table[0];
 

@@ -601,6 +601,91 @@ sl_err offsets_delete_group(offsets *o, sl_bytes group, int64_t now_ms, offsets_
     return err;
 }
 
+typedef struct topic_del {
+    offsets_cb cb;
+    void *ud;
+    int pending;
+    sl_err err;
+} topic_del;
+
+static void on_topic_group_deleted(void *ud, sl_err err)
+{
+    topic_del *td = ud;
+
+    if (err && !td->err)
+        td->err = err;
+    if (--td->pending == 0) {
+        td->cb(td->ud, td->err);
+        free(td);
+    }
+}
+
+sl_err offsets_delete_topic(offsets *o, sl_bytes topic, int64_t now_ms, offsets_cb cb, void *ud)
+{
+    topic_del *td = calloc(1, sizeof *td);
+    oentry *e = RB_MIN(otree, &o->tree);
+
+    if (!td)
+        return SL_E_NOMEM;
+    td->cb = cb;
+    td->ud = ud;
+    td->pending = 1;
+    while (e) {
+        sl_bytes group = e->group;
+        commit_ctx *ctx;
+        offsets_item *items;
+        int32_t n = 0, i = 0;
+        uint8_t *g;
+        sl_err err = SL_OK;
+        oentry *first = e;
+
+        for (; e && sl_bytes_eq(e->group, group); e = RB_NEXT(otree, &o->tree, e))
+            if (sl_bytes_eq(e->topic, topic))
+                n++;
+        if (n == 0)
+            continue;
+        if (!(ctx = calloc(1, sizeof *ctx))) {
+            td->err = SL_E_NOMEM;
+            break;
+        }
+        *ctx = (commit_ctx){ .o = o, .is_delete = true, .now = now_ms,
+                             .cb = on_topic_group_deleted, .ud = td };
+        sl_arena_init(&ctx->owned, 0);
+        items = sl_arena_calloc(&ctx->owned, (size_t)n, sizeof *items);
+        g = sl_arena_alloc(&ctx->owned, group.n + 1);
+        uint8_t *tp = sl_arena_alloc(&ctx->owned, topic.n + 1);
+        if (!items || !g || !tp) {
+            err = SL_E_NOMEM;
+        } else {
+            memcpy(g, group.p, group.n);
+            memcpy(tp, topic.p, topic.n);
+            ctx->group = sl_bytes_make(g, group.n);
+            for (oentry *x = first; x && sl_bytes_eq(x->group, group);
+                 x = RB_NEXT(otree, &o->tree, x)) {
+                if (!sl_bytes_eq(x->topic, topic))
+                    continue;
+                items[i].topic = sl_bytes_make(tp, topic.n);
+                items[i++].partition = x->partition;
+            }
+            ctx->items = items;
+            ctx->n = n;
+            td->pending++;
+            err = append_items(o, ctx);
+            if (err)
+                td->pending--;
+        }
+        if (err) {
+            free(ctx->batch);
+            sl_arena_free(&ctx->owned);
+            free(ctx);
+            td->err = err;
+            break;
+        }
+    }
+    on_topic_group_deleted(td, SL_OK);
+    return SL_OK;
+}
+
 static void on_expired(void *ud, sl_err err)
 {
     (void)ud;

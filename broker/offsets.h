@@ -65,6 +65,10 @@ sl_err offsets_commit(offsets *o, sl_bytes group, const offsets_item *items, int
                       bool is_delete, int64_t now_ms, offsets_cb cb, void *ud);
 /* Delete every offset of a group (DeleteGroups). */
 sl_err offsets_delete_group(offsets *o, sl_bytes group, int64_t now_ms, offsets_cb cb, void *ud);
+/* Delete every group's offsets of a topic (DeleteTopics): one delete
+ * batch per group that has some; cb once all are durable (the first
+ * error if any).  topic is copied. */
+sl_err offsets_delete_topic(offsets *o, sl_bytes topic, int64_t now_ms, offsets_cb cb, void *ud);
 /* Groups whose offsets were all committed before cutoff_ms and for which
  * is_idle(group) holds lose them (offsets.retention.minutes). */
 void offsets_expire(offsets *o, int64_t cutoff_ms, bool (*is_idle)(void *ud, sl_bytes group),

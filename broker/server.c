@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../base/log.h"
@@ -59,12 +60,15 @@ static bool group_idle(void *ud, sl_bytes group)
     return true;
 }
 
+/* The sweep itself runs after the next reap of completions (broker_run):
+ * after a stall of the loop, bytes that arrived meanwhile must count as
+ * activity before anything is judged idle. */
 static void on_idle_check(sl_timer *t)
 {
     broker *b = CONTAINER_OF(t, broker, idle_timer);
     int64_t every = b->cfg.connections_max_idle_ms / 10;
 
-    conn_close_idle(b);
+    b->idle_sweep_due = true;
     timer_arm(b, t, every < 10 ? 10 : every > 1000 ? 1000 : every, on_idle_check);
 }
 
@@ -177,11 +181,33 @@ static int mkdir_p(const char *path)
     return 0;
 }
 
+/* The first address that binds and listens: its fd, or -1 with *err. */
+static int bind_first(const struct addrinfo *ai, int *err)
+{
+    int one = 1;
+
+    *err = 0;
+    for (const struct addrinfo *p = ai; p; p = p->ai_next) {
+        int fd = socket(p->ai_family, p->ai_socktype | SOCK_CLOEXEC, p->ai_protocol);
+
+        if (fd < 0) {
+            *err = errno;
+            continue;
+        }
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (bind(fd, p->ai_addr, p->ai_addrlen) == 0 && listen(fd, 1024) == 0)
+            return fd;
+        *err = errno;
+        close(fd);
+    }
+    return -1;
+}
+
 static sl_err open_listener(broker *b, char *errstr, size_t errstr_size)
 {
-    struct addrinfo hints = { 0 }, *ai = NULL, *p;
+    struct addrinfo hints = { 0 }, *ai = NULL;
     char port[16];
-    int one = 1, rc;
+    int rc;
     struct sockaddr_storage ss;
     socklen_t sslen = sizeof ss;
 
@@ -196,18 +222,18 @@ static sl_err open_listener(broker *b, char *errstr, size_t errstr_size)
         return SL_E_INVAL;
     }
     b->listen_fd = -1;
-    for (p = ai; p; p = p->ai_next) {
-        int fd = socket(p->ai_family, p->ai_socktype | SOCK_CLOEXEC, p->ai_protocol);
+    /* A killed broker's listening socket can outlive it briefly (the
+     * kernel tears its io_uring down after the process is gone): retry
+     * an address in use for a few seconds before giving up. */
+    for (int attempt = 0; b->listen_fd < 0 && attempt < 50; attempt++) {
+        if (attempt) {
+            struct timespec ts = { 0, 100 * 1000000L };
 
-        if (fd < 0)
-            continue;
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        if (bind(fd, p->ai_addr, p->ai_addrlen) == 0 && listen(fd, 1024) == 0) {
-            b->listen_fd = fd;
-            break;
+            nanosleep(&ts, NULL);
         }
-        rc = errno;
-        close(fd);
+        b->listen_fd = bind_first(ai, &rc);
+        if (rc != EADDRINUSE)
+            break;
     }
     freeaddrinfo(ai);
     if (b->listen_fd < 0) {
@@ -391,6 +417,10 @@ int broker_run(broker *b)
                 wait = 100;
         }
         sl_ring_run(b->ring, wait);
+        if (b->idle_sweep_due) {
+            b->idle_sweep_due = false;
+            conn_close_idle(b);
+        }
     }
     sl_info("broker", "all writes finished; closing logs");
     return 0;

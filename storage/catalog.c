@@ -11,6 +11,12 @@
  * A topic's config overrides (text the broker's topic_config.c reads) live
  * in <topic>-0/topic.config, written atomically (tmp, fsync, rename, fsync
  * of the directory); a topic without the file has none.
+ *
+ * Deleting a topic takes it out of the sorted array at once and renames
+ * its directories <topic>-<p>.<32 hex>-delete, as Kafka does; its logs
+ * wait in a graveyard until their appends, syncs and unlinks complete
+ * (catalog_reap), then their files go.  catalog_open removes any such
+ * directory a crash left behind.
  */
 #include "storage_int.h"
 
@@ -44,6 +50,9 @@ struct catalog {
     plog_config cfg;
     cat_topic **topics; /* sorted by name */
     size_t n, cap;
+    plog **grave; /* logs of deleted topics, I/O still in flight; their
+                     dir is the renamed one */
+    size_t ngrave, capgrave;
 };
 
 bool catalog_valid_name(sl_bytes name)
@@ -258,6 +267,43 @@ static sl_err write_part_meta(sl_io *io, const char *pdir, const uint8_t id[16])
     return sl_io_write_file(io, pdir, PART_META_FILE, text, (size_t)n);
 }
 
+/* Remove a partition directory we own (a failed create, a deleted
+ * topic): its files (flat), then the directory. */
+static void remove_part_dir(sl_io *io, const char *pdir)
+{
+    DIR *d = opendir(pdir);
+    struct dirent *de;
+    char path[PATH_MAX];
+
+    if (d) {
+        while ((de = readdir(d)) != NULL) {
+            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                continue;
+            if (snprintf(path, sizeof path, "%s/%s", pdir, de->d_name) < (int)sizeof path)
+                io->ops->unlink(io, path);
+        }
+        closedir(d);
+    }
+    rmdir(pdir);
+}
+
+/* "<topic>-<p>.<32 hex>-delete": a deleted topic's partition. */
+static bool is_deleted_dir(const char *name)
+{
+    size_t n = strlen(name);
+    const char *dot;
+
+    if (n < 40 || strcmp(name + n - 7, "-delete") != 0)
+        return false;
+    dot = name + n - 7 - 33;
+    if (*dot != '.')
+        return false;
+    for (const char *p = dot + 1; p < name + n - 7; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+            return false;
+    return true;
+}
+
 /* "<topic>-<n>": false if the name is not a partition directory. */
 static bool parse_dir_name(const char *name, char *topic, int32_t *part)
 {
@@ -393,6 +439,15 @@ sl_err catalog_open(catalog **out, plog_env *env, const char *data_dir, const pl
         struct stat st;
         char path[PATH_MAX];
 
+        if (is_deleted_dir(de->d_name)) {
+            char path[PATH_MAX];
+
+            if (snprintf(path, sizeof path, "%s/%s", data_dir, de->d_name) < (int)sizeof path) {
+                sl_info("storage", "removing %s (a deleted topic's partition)", path);
+                remove_part_dir(plog_env_io(env), path);
+            }
+            continue;
+        }
         if (!parse_dir_name(de->d_name, f.topic, &f.part))
             continue;
         if (snprintf(path, sizeof path, "%s/%s", data_dir, de->d_name) >= (int)sizeof path ||
@@ -437,27 +492,13 @@ void catalog_close(catalog *c)
     for (size_t i = 0; i < c->n; i++)
         topic_free(c->topics[i]);
     free(c->topics);
+    catalog_reap(c);
+    /* Still busy: orphan their I/O; the directories go at the next open. */
+    for (size_t i = 0; i < c->ngrave; i++)
+        plog_discard(c->grave[i]);
+    free(c->grave);
     free(c->dir);
     free(c);
-}
-
-/* Undo a failed create: the files of our own partition directories. */
-static void remove_part_dir(sl_io *io, const char *pdir)
-{
-    DIR *d = opendir(pdir);
-    struct dirent *de;
-    char path[PATH_MAX];
-
-    if (d) {
-        while ((de = readdir(d)) != NULL) {
-            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-                continue;
-            if (snprintf(path, sizeof path, "%s/%s", pdir, de->d_name) < (int)sizeof path)
-                io->ops->unlink(io, path);
-        }
-        closedir(d);
-    }
-    rmdir(pdir);
 }
 
 sl_err catalog_create(catalog *c, sl_bytes name, int32_t partitions, cat_topic **out)
@@ -519,4 +560,135 @@ sl_err catalog_create(catalog *c, sl_bytes name, int32_t partitions, cat_topic *
     if (out)
         *out = t;
     return SL_OK;
+}
+
+sl_err catalog_add_partitions(catalog *c, cat_topic *t, int32_t new_total)
+{
+    sl_io *io = plog_env_io(c->env);
+    char pdir[PATH_MAX], errstr[256];
+    plog_config cfg = t->nparts ? *plog_get_config(t->logs[0]) : c->cfg;
+    int32_t old = t->nparts, made = old, opened = old;
+    plog **logs;
+    sl_err e = SL_OK;
+
+    if (new_total <= old || new_total > CAT_PARTITIONS_MAX)
+        return SL_KE_INVALID_PARTITIONS;
+    logs = realloc(t->logs, (size_t)new_total * sizeof *logs);
+    if (!logs)
+        return SL_E_NOMEM;
+    t->logs = logs;
+    for (int32_t i = old; i < new_total; i++)
+        logs[i] = NULL;
+    for (int32_t i = old; i < new_total && e == SL_OK; i++) {
+        if (!part_dir(c, t->name, i, pdir, sizeof pdir)) {
+            e = SL_E_RANGE;
+            break;
+        }
+        if (mkdir(pdir, 0755) < 0) {
+            e = errno == EEXIST ? SL_E_EXISTS : sl_err_from_errno(-errno);
+            sl_error("storage", "create %s: %s", pdir, sl_err_str(e));
+            break;
+        }
+        made = i + 1;
+        e = write_part_meta(io, pdir, t->id);
+        if (e == SL_OK)
+            e = plog_open(&logs[i], c->env, pdir, &cfg, errstr, sizeof errstr);
+        if (e == SL_OK)
+            opened = i + 1;
+        else
+            sl_error("storage", "create %s: %s", pdir, sl_err_str(e));
+    }
+    if (e == SL_OK)
+        e = (sl_err)io->ops->sync_dir(io, c->dir);
+    if (e != SL_OK) {
+        for (int32_t i = old; i < opened; i++) {
+            plog_discard(logs[i]);
+            logs[i] = NULL;
+        }
+        for (int32_t i = old; i < made; i++)
+            if (part_dir(c, t->name, i, pdir, sizeof pdir))
+                remove_part_dir(io, pdir);
+        return e;
+    }
+    t->nparts = new_total;
+    return SL_OK;
+}
+
+sl_err catalog_delete(catalog *c, cat_topic *t)
+{
+    sl_io *io = plog_env_io(c->env);
+    char pdir[PATH_MAX], gone[PATH_MAX + 64], hex[33];
+    size_t i, renamed = 0;
+    plog **v;
+
+    for (i = 0; i < c->n && c->topics[i] != t; i++)
+        ;
+    if (i == c->n)
+        return SL_KE_UNKNOWN_TOPIC_OR_PARTITION;
+    if (c->ngrave + (size_t)t->nparts > c->capgrave) {
+        size_t cap = (c->capgrave ? c->capgrave * 2 : 16) + (size_t)t->nparts;
+
+        if (!(v = realloc(c->grave, cap * sizeof *v)))
+            return SL_E_NOMEM;
+        c->grave = v;
+        c->capgrave = cap;
+    }
+    for (int32_t p = 0; p < t->nparts; p++) {
+        uint8_t id[16];
+        plog *l = t->logs[p];
+        char *ndir;
+        sl_err e;
+
+        if (!part_dir(c, t->name, p, pdir, sizeof pdir) || storage_random_id(id) != SL_OK)
+            continue;
+        for (int k = 0; k < 16; k++)
+            snprintf(hex + 2 * k, 3, "%02x", id[k]);
+        snprintf(gone, sizeof gone, "%s.%s-delete", pdir, hex);
+        e = (sl_err)io->ops->rename(io, pdir, gone);
+        if (e != SL_OK) {
+            sl_error("storage", "delete: rename %s: %s", pdir, sl_err_str(e));
+            if (p == 0) /* nothing renamed: the topic stays */
+                return e;
+            continue; /* reaped under its old name, the same files */
+        }
+        renamed++;
+        if ((ndir = strdup(gone)) != NULL) {
+            free(l->dir);
+            l->dir = ndir;
+        }
+    }
+    (void)renamed;
+    io->ops->sync_dir(io, c->dir);
+    memmove(c->topics + i, c->topics + i + 1, (c->n - i - 1) * sizeof *c->topics);
+    c->n--;
+    for (int32_t p = 0; p < t->nparts; p++)
+        c->grave[c->ngrave++] = t->logs[p];
+    t->nparts = 0; /* the logs are the graveyard's now */
+    topic_free(t);
+    catalog_reap(c);
+    return SL_OK;
+}
+
+size_t catalog_reap(catalog *c)
+{
+    sl_io *io = plog_env_io(c->env);
+    size_t j = 0;
+
+    for (size_t i = 0; i < c->ngrave; i++) {
+        plog *l = c->grave[i];
+        char *dir;
+
+        if (plog_pending(l)) {
+            c->grave[j++] = l;
+            continue;
+        }
+        dir = strdup(l->dir);
+        plog_discard(l);
+        if (dir) {
+            remove_part_dir(io, dir);
+            free(dir);
+        }
+    }
+    c->ngrave = j;
+    return j;
 }

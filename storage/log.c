@@ -102,6 +102,8 @@ typedef struct syncop {
 typedef struct unlink_op {
     sl_io_req req;
     plog_env *env;
+    plog *log;           /* NULL once orphaned by plog_close/plog_discard */
+    struct unlink_op *link; /* the log's list of unlinks in flight */
     char path[];
 } unlink_op;
 
@@ -601,6 +603,69 @@ sl_err plog_open(plog **out, plog_env *env, const char *dir, const plog_config *
     return SL_OK;
 }
 
+static void orphan_unlinks(plog *l)
+{
+    for (unlink_op *u = l->unlinks; u; u = u->link)
+        u->log = NULL;
+    l->unlinks = NULL;
+}
+
+unsigned plog_pending(const plog *l)
+{
+    unsigned n = l->nsync;
+
+    for (const pend *p = l->wq_head; p; p = p->link)
+        n++;
+    for (const pend *p = l->dq_head; p; p = p->link)
+        n++;
+    for (const unlink_op *u = l->unlinks; u; u = u->link)
+        n++;
+    return n;
+}
+
+void plog_discard(plog *l)
+{
+    sl_io *io;
+
+    if (!l)
+        return;
+    io = l->env->io;
+    orphan_unlinks(l);
+    if (plog_pending(l))
+        sl_warn("storage", "%s: discarded with I/O in flight", l->dir);
+    for (syncop *so = l->syncs; so; so = so->link)
+        so->log = NULL;
+    l->syncs = NULL;
+    l->nsync = 0;
+    for (pend *p = l->wq_head, *next; p; p = next) {
+        plog_append_cb cb = p->cb;
+        void *ud = p->ud;
+
+        next = p->link;
+        if (p->inflight)
+            p->log = NULL;
+        else
+            pend_free(p);
+        cb(ud, SL_E_FATAL, -1);
+    }
+    l->wq_head = l->wq_tail = NULL;
+    for (pend *p = l->dq_head, *next; p; p = next) {
+        plog_append_cb cb = p->cb;
+        void *ud = p->ud;
+
+        next = p->link;
+        pend_free(p);
+        cb(ud, SL_E_FATAL, -1);
+    }
+    l->dq_head = l->dq_tail = NULL;
+    flush_remove(l);
+    for (size_t i = 0; i < l->nseg; i++)
+        seg_close(l->segs[i], io);
+    free(l->segs);
+    free(l->dir);
+    free(l);
+}
+
 void plog_close(plog *l)
 {
     sl_io *io;
@@ -609,6 +674,7 @@ void plog_close(plog *l)
     if (!l)
         return;
     io = l->env->io;
+    orphan_unlinks(l);
     if (l->wq_head || l->syncs) {
         /* The caller should have drained: orphan what is in flight, and
          * what was not written cannot be acknowledged. */
@@ -821,6 +887,14 @@ static void on_unlinked(sl_io_req *req, int64_t res)
     unlink_op *u = req->ud;
 
     u->env->pending--;
+    if (u->log) {
+        unlink_op **pp = &u->log->unlinks;
+
+        while (*pp && *pp != u)
+            pp = &(*pp)->link;
+        if (*pp)
+            *pp = u->link;
+    }
     if (res < 0 && res != SL_E_NOTFOUND)
         sl_warn("storage", "unlink %s: %s", u->path, sl_err_str((sl_err)res));
     free(u);
@@ -853,6 +927,9 @@ static void retire(plog *l, seg *s)
     s->log_path = NULL; /* seg_delete now removes only the indexes */
     seg_delete(s, io);
     u->env = env;
+    u->log = l;
+    u->link = l->unlinks;
+    l->unlinks = u;
     u->req.cb = on_unlinked;
     u->req.ud = u;
     env->pending++;

@@ -97,6 +97,10 @@ sl_err plog_open(plog **out, plog_env *env, const char *dir, const plog_config *
  * plog_env_pending() == 0), syncs, trims the indexes, moves the recovery
  * point to the last segment. */
 void plog_close(plog *l);
+/* I/O of this log still in flight: appends whose callback has not run
+ * (durable ones waiting for a sync included), syncs, and unlinks of
+ * retired segments.  0: the log may be closed without orphaning anything. */
+unsigned plog_pending(const plog *l);
 
 int64_t plog_log_start(const plog *l);
 int64_t plog_end_offset(const plog *l);
@@ -207,6 +211,21 @@ cat_topic *catalog_find_id(catalog *c, const uint8_t id[16]);
  * partition's partition.metadata, as Kafka does).  SL_KE_TOPIC_ALREADY_EXISTS,
  * SL_KE_INVALID_TOPIC_EXCEPTION, SL_KE_INVALID_PARTITIONS. */
 sl_err catalog_create(catalog *c, sl_bytes name, int32_t partitions, cat_topic **out);
+/* Grow a topic to new_total partitions: new directories with the topic's
+ * id, logs with partition 0's settings.  SL_KE_INVALID_PARTITIONS if
+ * new_total is not larger (or too large); on error nothing changed. */
+sl_err catalog_add_partitions(catalog *c, cat_topic *t, int32_t new_total);
+/* Delete a topic: it leaves every lookup (find, find_id, at, count) at
+ * once, each partition directory is renamed <topic>-<p>.<32 hex>-delete
+ * (Kafka's style; catalog_open removes such leftovers) and its logs wait
+ * in a graveyard until their I/O completes (catalog_reap).  t is invalid
+ * after the call.  An error only if nothing could be renamed (the topic
+ * then stays). */
+sl_err catalog_delete(catalog *c, cat_topic *t);
+/* Close and remove the files of graveyard logs with nothing in flight
+ * (plog_pending 0); call every loop turn.  Returns how many logs are
+ * still waiting. */
+size_t catalog_reap(catalog *c);
 size_t catalog_count(const catalog *c);
 cat_topic *catalog_at(catalog *c, size_t i); /* in name order */
 

@@ -71,12 +71,18 @@ struct plog {
     pend *wq_head, *wq_tail; /* appends not yet below hwm, offset order */
     pend *dq_head, *dq_tail; /* durable appends below hwm, not yet synced */
     syncop *syncs;       /* in flight */
+    struct unlink_op *unlinks; /* retired segments' unlinks in flight */
     unsigned nsync;      /* in flight, plus one while a round is issued */
     int64_t sync_target; /* hwm when the current round was issued */
     bool advancing;      /* advance() is on the stack */
     bool on_flush;       /* on the env's flush list */
     plog *flush_prev, *flush_next;
 };
+
+/* Close without syncing or writing anything (the directory is being
+ * deleted): callbacks still waiting get SL_E_FATAL, I/O in flight is
+ * orphaned.  The caller removes the files. */
+void plog_discard(plog *l);
 
 /* --- segment.c ----------------------------------------------------------- */
 

@@ -285,3 +285,18 @@ void produce_run_dup_waits(broker *b)
         on_appended(d->pp, err, d->base);
     }
 }
+
+void produce_fail_dup_waits(broker *b, plog *log)
+{
+    struct dup_wait *d, *next;
+
+    for (d = TAILQ_FIRST(&b->dup_waits); d; d = next) {
+        next = TAILQ_NEXT(d, link);
+        if (d->log != log)
+            continue;
+        TAILQ_REMOVE(&b->dup_waits, d, link);
+        d->pp->out->error_code = SL_KE_UNKNOWN_TOPIC_OR_PARTITION;
+        d->pp->out->base_offset = -1;
+        on_appended(d->pp, SL_OK, -1);
+    }
+}
