@@ -1,0 +1,372 @@
+/*
+ * codec.c - the record-batch compression codecs, over Debian's libraries:
+ * gzip (zlib), snappy (libsnappy), lz4 (liblz4 frames) and zstd (libzstd).
+ *
+ * Wire formats, as Kafka's clients write them:
+ *  - gzip: an RFC 1952 stream (zlib windowBits 15 + 16); read with
+ *    automatic header detection, concatenated members accepted.
+ *  - snappy: the Java client writes snappy-java's "xerial" framing
+ *    (magic 82 'SNAPPY' 00, version, compatible version, then blocks of
+ *    int32 length + raw snappy); librdkafka may write raw snappy.  Both are
+ *    read; xerial is written, which every client reads.
+ *  - lz4: the LZ4 frame format with independent 64 KiB blocks and no
+ *    content size, the subset Kafka's KafkaLZ4BlockInputStream reads.
+ *  - zstd: one zstd frame; read with the streaming API since Java's
+ *    writer omits the content size.
+ * Decompression never produces more than max_out bytes (SL_E_RANGE), so a
+ * hostile batch cannot make the client allocate without bound.
+ */
+#include <lz4frame.h>
+#include <snappy-c.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include "client_int.h"
+
+static const char *const codec_names[] = { "none", "gzip", "snappy", "lz4", "zstd" };
+
+int slc_codec_parse(const char *name)
+{
+    for (int i = 0; i < 5; i++)
+        if (!strcmp(name, codec_names[i]))
+            return i;
+    return -1;
+}
+
+const char *slc_codec_name(int codec)
+{
+    return codec >= 0 && codec < 5 ? codec_names[codec] : "?";
+}
+
+/* A growable output buffer bounded by max. */
+typedef struct obuf {
+    uint8_t *p;
+    size_t len, cap, max;
+} obuf;
+
+static bool obuf_reserve(obuf *o, size_t extra)
+{
+    size_t cap;
+    uint8_t *p;
+
+    if (o->cap - o->len >= extra)
+        return true;
+    if (extra > o->max - o->len)
+        return false;
+    cap = o->cap ? o->cap : 4096;
+    while (cap - o->len < extra)
+        cap = cap > o->max / 2 ? o->max : cap * 2;
+    p = realloc(o->p, cap);
+    if (!p)
+        return false;
+    o->p = p;
+    o->cap = cap;
+    return true;
+}
+
+/* Room to write at least some bytes: grows or fails at max. */
+static sl_err obuf_more(obuf *o)
+{
+    size_t want = o->cap ? o->cap : 4096;
+
+    if (o->len >= o->max)
+        return SL_E_RANGE;
+    if (want > o->max - o->len)
+        want = o->max - o->len;
+    return obuf_reserve(o, want) ? SL_OK : SL_E_NOMEM;
+}
+
+/* --- gzip ------------------------------------------------------------------ */
+
+static sl_err gzip_compress(int level, const uint8_t *in, size_t n, obuf *o)
+{
+    z_stream z = { 0 };
+    int rc;
+
+    if (deflateInit2(&z, level ? level : Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
+                     Z_DEFAULT_STRATEGY) != Z_OK)
+        return SL_E_NOMEM;
+    if (!obuf_reserve(o, deflateBound(&z, n) + 32)) {
+        deflateEnd(&z);
+        return SL_E_NOMEM;
+    }
+    z.next_in = (Bytef *)in;
+    z.avail_in = (uInt)n;
+    z.next_out = o->p;
+    z.avail_out = (uInt)o->cap;
+    rc = deflate(&z, Z_FINISH);
+    o->len = z.total_out;
+    deflateEnd(&z);
+    return rc == Z_STREAM_END ? SL_OK : SL_E_IO;
+}
+
+static sl_err gzip_decompress(const uint8_t *in, size_t n, obuf *o)
+{
+    z_stream z = { 0 };
+    sl_err e = SL_OK;
+    int rc;
+
+    if (inflateInit2(&z, 15 + 32) != Z_OK)
+        return SL_E_NOMEM;
+    z.next_in = (Bytef *)in;
+    z.avail_in = (uInt)n;
+    for (;;) {
+        if (o->cap == o->len && (e = obuf_more(o)))
+            break;
+        z.next_out = o->p + o->len;
+        z.avail_out = (uInt)(o->cap - o->len);
+        rc = inflate(&z, Z_NO_FLUSH);
+        o->len = (size_t)(z.next_out - o->p);
+        if (rc == Z_STREAM_END) {
+            if (z.avail_in == 0)
+                break;
+            if (inflateReset(&z) != Z_OK) { /* another gzip member follows */
+                e = SL_KE_CORRUPT_MESSAGE;
+                break;
+            }
+            continue;
+        }
+        if (rc == Z_OK || (rc == Z_BUF_ERROR && z.avail_out == 0))
+            continue;
+        e = SL_KE_CORRUPT_MESSAGE; /* bad data, or truncated */
+        break;
+    }
+    inflateEnd(&z);
+    return e;
+}
+
+/* --- snappy ---------------------------------------------------------------- */
+
+static const uint8_t xerial_magic[8] = { 0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0 };
+#define XERIAL_BLOCK 32768
+
+static sl_err snappy_compress_xerial(const uint8_t *in, size_t n, obuf *o)
+{
+    size_t nblocks = n / XERIAL_BLOCK + 1;
+
+    if (!obuf_reserve(o, 16 + nblocks * (4 + snappy_max_compressed_length(XERIAL_BLOCK))))
+        return SL_E_NOMEM;
+    memcpy(o->p, xerial_magic, 8);
+    sl_put_be32(o->p + 8, 1);  /* version */
+    sl_put_be32(o->p + 12, 1); /* compatible version */
+    o->len = 16;
+    for (size_t off = 0; off < n; off += XERIAL_BLOCK) {
+        size_t len = n - off < XERIAL_BLOCK ? n - off : XERIAL_BLOCK;
+        size_t out = o->cap - o->len - 4;
+
+        if (snappy_compress((const char *)in + off, len, (char *)o->p + o->len + 4, &out) !=
+            SNAPPY_OK)
+            return SL_E_IO;
+        sl_put_be32(o->p + o->len, (uint32_t)out);
+        o->len += 4 + out;
+    }
+    return SL_OK;
+}
+
+static sl_err snappy_raw(const uint8_t *in, size_t n, obuf *o)
+{
+    size_t len;
+
+    if (snappy_uncompressed_length((const char *)in, n, &len) != SNAPPY_OK)
+        return SL_KE_CORRUPT_MESSAGE;
+    if (len > o->max - o->len)
+        return SL_E_RANGE;
+    if (!obuf_reserve(o, len ? len : 1))
+        return SL_E_NOMEM;
+    if (snappy_uncompress((const char *)in, n, (char *)o->p + o->len, &len) != SNAPPY_OK)
+        return SL_KE_CORRUPT_MESSAGE;
+    o->len += len;
+    return SL_OK;
+}
+
+static sl_err snappy_decompress(const uint8_t *in, size_t n, obuf *o)
+{
+    size_t off = 16;
+
+    if (n < 16 || memcmp(in, xerial_magic, 8) != 0)
+        return snappy_raw(in, n, o);
+    while (off < n) {
+        uint32_t len;
+        sl_err e;
+
+        if (n - off < 4)
+            return SL_KE_CORRUPT_MESSAGE;
+        len = sl_be32(in + off);
+        off += 4;
+        if (len > n - off)
+            return SL_KE_CORRUPT_MESSAGE;
+        e = snappy_raw(in + off, len, o);
+        if (e)
+            return e;
+        off += len;
+    }
+    return SL_OK;
+}
+
+/* --- lz4 -------------------------------------------------------------------- */
+
+static sl_err lz4_compress(int level, const uint8_t *in, size_t n, obuf *o)
+{
+    LZ4F_preferences_t prefs;
+    size_t bound, rc;
+
+    memset(&prefs, 0, sizeof(prefs));
+    prefs.frameInfo.blockSizeID = LZ4F_max64KB;
+    prefs.frameInfo.blockMode = LZ4F_blockIndependent;
+    prefs.compressionLevel = level;
+    bound = LZ4F_compressFrameBound(n, &prefs);
+    if (!obuf_reserve(o, bound))
+        return SL_E_NOMEM;
+    rc = LZ4F_compressFrame(o->p, o->cap, in, n, &prefs);
+    if (LZ4F_isError(rc))
+        return SL_E_IO;
+    o->len = rc;
+    return SL_OK;
+}
+
+static sl_err lz4_decompress(const uint8_t *in, size_t n, obuf *o)
+{
+    LZ4F_dctx *d;
+    sl_err e = SL_OK;
+    size_t rc = 1;
+
+    if (LZ4F_isError(LZ4F_createDecompressionContext(&d, LZ4F_VERSION)))
+        return SL_E_NOMEM;
+    while (n > 0 && rc != 0) {
+        size_t src = n, dst;
+
+        if (o->cap == o->len && (e = obuf_more(o)))
+            break;
+        dst = o->cap - o->len;
+        rc = LZ4F_decompress(d, o->p + o->len, &dst, in, &src, NULL);
+        if (LZ4F_isError(rc)) {
+            e = SL_KE_CORRUPT_MESSAGE;
+            break;
+        }
+        o->len += dst;
+        in += src;
+        n -= src;
+        if (src == 0 && dst == 0 && o->cap != o->len) {
+            e = SL_KE_CORRUPT_MESSAGE;
+            break;
+        }
+    }
+    LZ4F_freeDecompressionContext(d);
+    if (!e && rc != 0)
+        e = SL_KE_CORRUPT_MESSAGE; /* truncated frame */
+    return e;
+}
+
+/* --- zstd -------------------------------------------------------------------- */
+
+static sl_err zstd_compress(int level, const uint8_t *in, size_t n, obuf *o)
+{
+    size_t rc;
+
+    if (!obuf_reserve(o, ZSTD_compressBound(n)))
+        return SL_E_NOMEM;
+    rc = ZSTD_compress(o->p, o->cap, in, n, level ? level : 3);
+    if (ZSTD_isError(rc))
+        return SL_E_IO;
+    o->len = rc;
+    return SL_OK;
+}
+
+static sl_err zstd_decompress(const uint8_t *in, size_t n, obuf *o)
+{
+    ZSTD_DStream *d = ZSTD_createDStream();
+    ZSTD_inBuffer ib = { in, n, 0 };
+    sl_err e = SL_OK;
+    size_t rc = 1;
+
+    if (!d)
+        return SL_E_NOMEM;
+    ZSTD_initDStream(d);
+    while (ib.pos < ib.size || rc != 0) {
+        ZSTD_outBuffer ob;
+
+        if (o->cap == o->len && (e = obuf_more(o)))
+            break;
+        ob.dst = o->p;
+        ob.size = o->cap;
+        ob.pos = o->len;
+        rc = ZSTD_decompressStream(d, &ob, &ib);
+        o->len = ob.pos;
+        if (ZSTD_isError(rc)) {
+            e = SL_KE_CORRUPT_MESSAGE;
+            break;
+        }
+        if (rc != 0 && ib.pos == ib.size && ob.pos < ob.size) {
+            e = SL_KE_CORRUPT_MESSAGE; /* truncated */
+            break;
+        }
+    }
+    ZSTD_freeDStream(d);
+    return e;
+}
+
+sl_err codec_compress(int codec, int level, const uint8_t *in, size_t n, uint8_t **out,
+                      size_t *outlen)
+{
+    obuf o = { NULL, 0, 0, SIZE_MAX };
+    sl_err e;
+
+    switch (codec) {
+    case SLC_CODEC_GZIP:
+        e = gzip_compress(level, in, n, &o);
+        break;
+    case SLC_CODEC_SNAPPY:
+        e = snappy_compress_xerial(in, n, &o);
+        break;
+    case SLC_CODEC_LZ4:
+        e = lz4_compress(level, in, n, &o);
+        break;
+    case SLC_CODEC_ZSTD:
+        e = zstd_compress(level, in, n, &o);
+        break;
+    default:
+        e = SL_KE_UNSUPPORTED_COMPRESSION_TYPE;
+    }
+    if (e) {
+        free(o.p);
+        o.p = NULL;
+        o.len = 0;
+    }
+    *out = o.p;
+    *outlen = o.len;
+    return e;
+}
+
+sl_err codec_decompress(int codec, const uint8_t *in, size_t n, size_t max_out,
+                        uint8_t **out, size_t *outlen)
+{
+    obuf o = { NULL, 0, 0, max_out };
+    sl_err e;
+
+    switch (codec) {
+    case SLC_CODEC_GZIP:
+        e = gzip_decompress(in, n, &o);
+        break;
+    case SLC_CODEC_SNAPPY:
+        e = snappy_decompress(in, n, &o);
+        break;
+    case SLC_CODEC_LZ4:
+        e = lz4_decompress(in, n, &o);
+        break;
+    case SLC_CODEC_ZSTD:
+        e = zstd_decompress(in, n, &o);
+        break;
+    default:
+        e = SL_KE_UNSUPPORTED_COMPRESSION_TYPE;
+    }
+    if (e) {
+        free(o.p);
+        o.p = NULL;
+        o.len = 0;
+    }
+    *out = o.p;
+    *outlen = o.len;
+    return e;
+}
