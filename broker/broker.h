@@ -268,6 +268,11 @@ void produce_run_dup_waits(broker *b);
 /* Re-evaluate parked fetches (before sleep, after data arrived). */
 void fetch_wake_parked(broker *b);
 
+/* Text in r's arena: printf-style (null bytes if out of memory), and a
+ * NUL-terminated copy of wire bytes (NULL if out of memory). */
+sl_bytes req_printf(breq *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+char *req_cstr(breq *r, sl_bytes b);
+
 /* Log a request that failed to decode and close its connection. */
 void req_malformed(breq *r, sl_err err);
 

@@ -15,6 +15,7 @@
  *    left (storage may still hold a frame buffer) and no caller holding it.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
@@ -621,4 +622,37 @@ void conn_close_idle(broker *b)
             conn_close(c, "idle");
         }
     }
+}
+
+sl_bytes req_printf(breq *r, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    int n;
+    char *p;
+
+    va_start(ap, fmt);
+    n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return SL_BYTES_NULL;
+    if ((size_t)n >= sizeof buf)
+        n = sizeof buf - 1;
+    p = sl_arena_alloc(&r->arena, (size_t)n + 1);
+    if (!p)
+        return SL_BYTES_NULL;
+    memcpy(p, buf, (size_t)n + 1);
+    return sl_bytes_make(p, (size_t)n);
+}
+
+char *req_cstr(breq *r, sl_bytes b)
+{
+    char *p = sl_arena_alloc(&r->arena, b.n + 1);
+
+    if (p) {
+        if (b.n)
+            memcpy(p, b.p, b.n);
+        p[b.n] = 0;
+    }
+    return p;
 }

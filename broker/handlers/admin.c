@@ -23,41 +23,6 @@
 
 #define KE_INVALID_REPLICA_ASSIGNMENT 39 /* Kafka's INVALID_REPLICA_ASSIGNMENT */
 
-/* A message in the request's arena (NULL bytes if out of memory). */
-static sl_bytes msg_dup(breq *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static sl_bytes msg_dup(breq *r, const char *fmt, ...)
-{
-    char buf[512];
-    va_list ap;
-    int n;
-    char *p;
-
-    va_start(ap, fmt);
-    n = vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return SL_BYTES_NULL;
-    if ((size_t)n >= sizeof buf)
-        n = sizeof buf - 1;
-    p = sl_arena_alloc(&r->arena, (size_t)n + 1);
-    if (!p)
-        return SL_BYTES_NULL;
-    memcpy(p, buf, (size_t)n + 1);
-    return sl_bytes_make(p, (size_t)n);
-}
-
-static char *cstr(breq *r, sl_bytes b)
-{
-    char *p = sl_arena_alloc(&r->arena, b.n + 1);
-
-    if (p) {
-        if (b.n)
-            memcpy(p, b.p, b.n);
-        p[b.n] = 0;
-    }
-    return p;
-}
-
 static int16_t storage_code(sl_err e)
 {
     return e > 0 ? (int16_t)e : SL_KE_KAFKA_STORAGE_ERROR;
@@ -109,7 +74,7 @@ static void add_created_config(void *ud, const char *name, const char *value, in
     }
     c = &cl->v[cl->n++];
     c->name = sl_bytes_str(name); /* tcfg's static names */
-    c->value = sl_bytes_str(cstr(cl->r, sl_bytes_str(value)));
+    c->value = sl_bytes_str(req_cstr(cl->r, sl_bytes_str(value)));
     c->read_only = false;
     c->config_source = source;
     c->is_sensitive = false;
@@ -161,41 +126,41 @@ static void create_one(breq *r, const msg_createtopics_req *req, int32_t idx,
     for (int32_t j = 0; j < idx; j++) {
         if (sl_bytes_eq(req->topics[j].name, tin->name)) {
             out->error_code = SL_KE_INVALID_REQUEST;
-            out->error_message = msg_dup(r, "Create topics request from client has a duplicate topic %.*s",
+            out->error_message = req_printf(r, "Create topics request from client has a duplicate topic %.*s",
                                          (int)tin->name.n, (const char *)tin->name.p);
             return;
         }
     }
     if (!catalog_valid_name(tin->name)) {
         out->error_code = SL_KE_INVALID_TOPIC_EXCEPTION;
-        out->error_message = msg_dup(r, "Topic name is illegal: 1 to %d characters of "
+        out->error_message = req_printf(r, "Topic name is illegal: 1 to %d characters of "
                                         "[a-zA-Z0-9._-], not '.' or '..'",
                                      CAT_TOPIC_NAME_MAX);
         return;
     }
     if (catalog_find(b->cat, tin->name)) {
         out->error_code = SL_KE_TOPIC_ALREADY_EXISTS;
-        out->error_message = msg_dup(r, "Topic '%.*s' already exists.", (int)tin->name.n,
+        out->error_message = req_printf(r, "Topic '%.*s' already exists.", (int)tin->name.n,
                                      (const char *)tin->name.p);
         return;
     }
     if (tin->assignments_count > 0) {
         if (tin->num_partitions != -1 || tin->replication_factor != -1) {
             out->error_code = SL_KE_INVALID_REQUEST;
-            out->error_message = msg_dup(r, "Both numPartitions or replicationFactor and "
+            out->error_message = req_printf(r, "Both numPartitions or replicationFactor and "
                                             "replicasAssignments were set. Both cannot be used "
                                             "at the same time.");
             return;
         }
         if (!assignments_cover(tin)) {
             out->error_code = KE_INVALID_REPLICA_ASSIGNMENT;
-            out->error_message = msg_dup(r, "Partitions should be a consecutive 0-based "
+            out->error_message = req_printf(r, "Partitions should be a consecutive 0-based "
                                             "integer sequence");
             return;
         }
         if (!assignments_ok(b, tin)) {
             out->error_code = KE_INVALID_REPLICA_ASSIGNMENT;
-            out->error_message = msg_dup(r, "Replica assignments may only name broker %d "
+            out->error_message = req_printf(r, "Replica assignments may only name broker %d "
                                             "(a single-broker cluster)",
                                          (int)b->node_id);
             return;
@@ -205,12 +170,12 @@ static void create_one(breq *r, const msg_createtopics_req *req, int32_t idx,
         nparts = tin->num_partitions == -1 ? (int32_t)b->cfg.num_partitions : tin->num_partitions;
         if (nparts <= 0) {
             out->error_code = SL_KE_INVALID_PARTITIONS;
-            out->error_message = msg_dup(r, "Number of partitions must be larger than 0.");
+            out->error_message = req_printf(r, "Number of partitions must be larger than 0.");
             return;
         }
         if (tin->replication_factor != -1 && tin->replication_factor != 1) {
             out->error_code = SL_KE_INVALID_REPLICATION_FACTOR;
-            out->error_message = msg_dup(r, tin->replication_factor <= 0
+            out->error_message = req_printf(r, tin->replication_factor <= 0
                                                 ? "Replication factor must be larger than 0."
                                                 : "Replication factor: %d larger than available "
                                                   "brokers: 1.",
@@ -221,8 +186,8 @@ static void create_one(breq *r, const msg_createtopics_req *req, int32_t idx,
     /* The configs, checked one by one and as a whole. */
     for (int32_t i = 0; i < tin->configs_count; i++) {
         const msg_createtopics_req_config *c = &tin->configs[i];
-        char *name = cstr(r, c->name), *next = NULL;
-        char *value = c->value.null ? NULL : cstr(r, c->value);
+        char *name = req_cstr(r, c->name), *next = NULL;
+        char *value = c->value.null ? NULL : req_cstr(r, c->value);
 
         if (!name || (!c->value.null && !value)) {
             e = SL_E_NOMEM;
@@ -235,7 +200,7 @@ static void create_one(breq *r, const msg_createtopics_req *req, int32_t idx,
         if (e) {
             free(overrides);
             out->error_code = e == SL_E_NOMEM ? SL_KE_UNKNOWN_SERVER_ERROR : SL_KE_INVALID_CONFIG;
-            out->error_message = msg_dup(r, "Invalid config %s: %s", name ? name : "?",
+            out->error_message = req_printf(r, "Invalid config %s: %s", name ? name : "?",
                                          e == SL_E_NOMEM ? "out of memory" : errstr);
             return;
         }
@@ -245,7 +210,7 @@ static void create_one(breq *r, const msg_createtopics_req *req, int32_t idx,
     if (nparts > 100000) {
         free(overrides);
         out->error_code = SL_KE_INVALID_PARTITIONS;
-        out->error_message = msg_dup(r, "Number of partitions %d is too large.", (int)nparts);
+        out->error_message = req_printf(r, "Number of partitions %d is too large.", (int)nparts);
         return;
     }
     if (!req->validate_only) {
@@ -260,7 +225,7 @@ static void create_one(breq *r, const msg_createtopics_req *req, int32_t idx,
         if (e) {
             free(overrides);
             out->error_code = storage_code(e);
-            out->error_message = msg_dup(r, "creating the topic failed: %s", sl_err_str(e));
+            out->error_message = req_printf(r, "creating the topic failed: %s", sl_err_str(e));
             return;
         }
         memcpy(out->topic_id, cat_topic_id(t), 16);
@@ -347,7 +312,7 @@ static void delete_topic(breq *r, cat_topic *t, msg_deletetopics_resp_response *
 {
     broker *b = r->c->b;
     delete_ctx *ctx = r->hctx;
-    sl_bytes name = sl_bytes_str(cstr(r, sl_bytes_str(cat_topic_name(t))));
+    sl_bytes name = sl_bytes_str(req_cstr(r, sl_bytes_str(cat_topic_name(t))));
     delete_one *d;
     sl_err e;
 
@@ -362,7 +327,7 @@ static void delete_topic(breq *r, cat_topic *t, msg_deletetopics_resp_response *
     e = catalog_delete(b->cat, t);
     if (e) {
         out->error_code = storage_code(e);
-        out->error_message = msg_dup(r, "deleting the topic failed: %s", sl_err_str(e));
+        out->error_message = req_printf(r, "deleting the topic failed: %s", sl_err_str(e));
         return;
     }
     sl_info("admin", "deleted topic %.*s", (int)name.n, (const char *)name.p);
@@ -416,14 +381,14 @@ void handle_delete_topics(breq *r)
                                                    : NULL;
             if (!t) {
                 out->error_code = SL_KE_UNKNOWN_TOPIC_ID;
-                out->error_message = msg_dup(r, "This server does not host this topic ID.");
+                out->error_message = req_printf(r, "This server does not host this topic ID.");
                 continue;
             }
         } else {
             t = catalog_find(b->cat, tin->name);
             if (!t) {
                 out->error_code = SL_KE_UNKNOWN_TOPIC_OR_PARTITION;
-                out->error_message = msg_dup(r, "This server does not host this "
+                out->error_message = req_printf(r, "This server does not host this "
                                                 "topic-partition.");
                 continue;
             }
@@ -450,14 +415,14 @@ static void create_partitions_one(breq *r, const msg_createpartitions_req *req, 
     for (int32_t j = 0; j < idx; j++) {
         if (sl_bytes_eq(req->topics[j].name, tin->name)) {
             out->error_code = SL_KE_INVALID_REQUEST;
-            out->error_message = msg_dup(r, "Duplicate topic in request.");
+            out->error_message = req_printf(r, "Duplicate topic in request.");
             return;
         }
     }
     t = catalog_find(b->cat, tin->name);
     if (!t) {
         out->error_code = SL_KE_UNKNOWN_TOPIC_OR_PARTITION;
-        out->error_message = msg_dup(r, "The topic '%.*s' does not exist.", (int)tin->name.n,
+        out->error_message = req_printf(r, "The topic '%.*s' does not exist.", (int)tin->name.n,
                                      (const char *)tin->name.p);
         return;
     }
@@ -465,21 +430,21 @@ static void create_partitions_one(breq *r, const msg_createpartitions_req *req, 
     if (tin->count <= have) {
         out->error_code = SL_KE_INVALID_PARTITIONS;
         out->error_message = tin->count == have
-                                 ? msg_dup(r, "Topic already has %d partitions.", (int)have)
-                                 : msg_dup(r, "Topic currently has %d partitions, which is "
+                                 ? req_printf(r, "Topic already has %d partitions.", (int)have)
+                                 : req_printf(r, "Topic currently has %d partitions, which is "
                                               "higher than the requested %d.",
                                            (int)have, (int)tin->count);
         return;
     }
     if (tin->count > 100000) {
         out->error_code = SL_KE_INVALID_PARTITIONS;
-        out->error_message = msg_dup(r, "Number of partitions %d is too large.", (int)tin->count);
+        out->error_message = req_printf(r, "Number of partitions %d is too large.", (int)tin->count);
         return;
     }
     if (tin->assignments_count >= 0) { /* null: ours to choose */
         if (tin->assignments_count != tin->count - have) {
             out->error_code = KE_INVALID_REPLICA_ASSIGNMENT;
-            out->error_message = msg_dup(r, "Increasing the number of partitions by %d but %d "
+            out->error_message = req_printf(r, "Increasing the number of partitions by %d but %d "
                                             "assignments provided.",
                                          (int)(tin->count - have), (int)tin->assignments_count);
             return;
@@ -489,7 +454,7 @@ static void create_partitions_one(breq *r, const msg_createpartitions_req *req, 
 
             if (a->broker_ids_count != 1 || a->broker_ids[0] != b->node_id) {
                 out->error_code = KE_INVALID_REPLICA_ASSIGNMENT;
-                out->error_message = msg_dup(r, "Replica assignments may only name broker %d "
+                out->error_message = req_printf(r, "Replica assignments may only name broker %d "
                                                 "(a single-broker cluster)",
                                              (int)b->node_id);
                 return;
@@ -501,7 +466,7 @@ static void create_partitions_one(breq *r, const msg_createpartitions_req *req, 
     e = catalog_add_partitions(b->cat, t, tin->count);
     if (e) {
         out->error_code = storage_code(e);
-        out->error_message = msg_dup(r, "adding partitions failed: %s", sl_err_str(e));
+        out->error_message = req_printf(r, "adding partitions failed: %s", sl_err_str(e));
         return;
     }
     sl_info("admin", "topic %s: %d partitions (was %d)", cat_topic_name(t), (int)tin->count,

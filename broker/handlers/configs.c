@@ -24,40 +24,6 @@
 /* DescribeConfigs v3+ config_type (KIP-569). */
 enum { CT_BOOLEAN = 1, CT_STRING = 2, CT_INT = 3, CT_SHORT = 4, CT_LONG = 5, CT_LIST = 7 };
 
-static sl_bytes msg_dup(breq *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static sl_bytes msg_dup(breq *r, const char *fmt, ...)
-{
-    char buf[512];
-    va_list ap;
-    int n;
-    char *p;
-
-    va_start(ap, fmt);
-    n = vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return SL_BYTES_NULL;
-    if ((size_t)n >= sizeof buf)
-        n = sizeof buf - 1;
-    p = sl_arena_alloc(&r->arena, (size_t)n + 1);
-    if (!p)
-        return SL_BYTES_NULL;
-    memcpy(p, buf, (size_t)n + 1);
-    return sl_bytes_make(p, (size_t)n);
-}
-
-static char *cstr(breq *r, sl_bytes b)
-{
-    char *p = sl_arena_alloc(&r->arena, b.n + 1);
-
-    if (p) {
-        if (b.n)
-            memcpy(p, b.p, b.n);
-        p[b.n] = 0;
-    }
-    return p;
-}
-
 static bool broker_resource_is_us(broker *b, sl_bytes name)
 {
     char id[24];
@@ -142,8 +108,8 @@ static void desc_add(desc_ctx *dc, const char *name, const char *value, int8_t s
         dc->cap = cap;
     }
     c = &dc->v[dc->n++];
-    c->name = sl_bytes_str(cstr(r, sl_bytes_str(name)));
-    c->value = sl_bytes_str(cstr(r, sl_bytes_str(value)));
+    c->name = sl_bytes_str(req_cstr(r, sl_bytes_str(name)));
+    c->value = sl_bytes_str(req_cstr(r, sl_bytes_str(value)));
     c->read_only = dc->res->resource_type == RES_BROKER; /* static */
     c->is_default = source == TCFG_SOURCE_DEFAULT;
     c->config_source = source;
@@ -210,7 +176,7 @@ void handle_describe_configs(breq *r)
 
             if (!t) {
                 out->error_code = SL_KE_UNKNOWN_TOPIC_OR_PARTITION;
-                out->error_message = msg_dup(r, "Topic '%.*s' does not exist.",
+                out->error_message = req_printf(r, "Topic '%.*s' does not exist.",
                                              (int)res->resource_name.n,
                                              (const char *)res->resource_name.p);
                 continue;
@@ -219,14 +185,14 @@ void handle_describe_configs(breq *r)
         } else if (res->resource_type == RES_BROKER) {
             if (!broker_resource_is_us(b, res->resource_name)) {
                 out->error_code = SL_KE_INVALID_REQUEST;
-                out->error_message = msg_dup(r, "Unexpected broker id, expected %d",
+                out->error_message = req_printf(r, "Unexpected broker id, expected %d",
                                              (int)b->node_id);
                 continue;
             }
             config_each(&b->cfg, desc_broker_one, &dc);
         } else {
             out->error_code = SL_KE_INVALID_REQUEST;
-            out->error_message = msg_dup(r, "Unsupported resource type %d",
+            out->error_message = req_printf(r, "Unsupported resource type %d",
                                          (int)res->resource_type);
             continue;
         }
@@ -280,19 +246,19 @@ static cat_topic *alter_target(breq *r, int8_t type, sl_bytes name,
     out->error_message = SL_BYTES_NULL;
     if (type == RES_BROKER) {
         out->error_code = SL_KE_INVALID_REQUEST;
-        out->error_message = msg_dup(r, "broker settings are static in sluice: change "
+        out->error_message = req_printf(r, "broker settings are static in sluice: change "
                                         "the properties file and restart");
         return NULL;
     }
     if (type != RES_TOPIC) {
         out->error_code = SL_KE_INVALID_REQUEST;
-        out->error_message = msg_dup(r, "Unsupported resource type %d", (int)type);
+        out->error_message = req_printf(r, "Unsupported resource type %d", (int)type);
         return NULL;
     }
     t = catalog_find(b->cat, name);
     if (!t) {
         out->error_code = SL_KE_UNKNOWN_TOPIC_OR_PARTITION;
-        out->error_message = msg_dup(r, "Topic '%.*s' does not exist.", (int)name.n,
+        out->error_message = req_printf(r, "Topic '%.*s' does not exist.", (int)name.n,
                                      (const char *)name.p);
     }
     return t;
@@ -330,11 +296,11 @@ void handle_alter_configs(breq *r)
         /* AlterConfigs replaces the whole set of overrides. */
         for (int32_t j = 0; j < res->configs_count && !e; j++) {
             const msg_alterconfigs_req_config *c = &res->configs[j];
-            char *name = cstr(r, c->name), *value, *next = NULL;
+            char *name = req_cstr(r, c->name), *value, *next = NULL;
 
             if (c->value.null)
                 continue;
-            value = cstr(r, c->value);
+            value = req_cstr(r, c->value);
             if (!name || !value) {
                 e = SL_E_NOMEM;
                 break;
@@ -350,7 +316,7 @@ void handle_alter_configs(breq *r)
         free(text);
         if (e) {
             out->error_code = e > 0 ? (int16_t)e : SL_KE_UNKNOWN_SERVER_ERROR;
-            out->error_message = msg_dup(r, "%s", e > 0 ? errstr : sl_err_str(e));
+            out->error_message = req_printf(r, "%s", e > 0 ? errstr : sl_err_str(e));
         }
     }
     resp_begin(r, &w);
@@ -439,7 +405,7 @@ void handle_incremental_alter_configs(breq *r)
             e = SL_E_NOMEM;
         for (int32_t j = 0; j < res->configs_count && !e; j++) {
             const msg_incrementalalterconfigs_req_config *c = &res->configs[j];
-            char *name = cstr(r, c->name), *value = c->value.null ? NULL : cstr(r, c->value);
+            char *name = req_cstr(r, c->name), *value = c->value.null ? NULL : req_cstr(r, c->value);
             char *next = NULL, *edited = NULL;
 
             if (!name || (!c->value.null && !value)) {
@@ -494,7 +460,7 @@ void handle_incremental_alter_configs(breq *r)
         free(text);
         if (e) {
             out->error_code = e > 0 ? (int16_t)e : SL_KE_UNKNOWN_SERVER_ERROR;
-            out->error_message = msg_dup(r, "%s", e > 0 ? errstr : sl_err_str(e));
+            out->error_message = req_printf(r, "%s", e > 0 ? errstr : sl_err_str(e));
         }
     }
     resp_begin(r, &w);

@@ -230,18 +230,18 @@ static void on_fetch_cancel(breq *r)
 
 void fetch_wake_parked(broker *b)
 {
-    struct breq_list todo = TAILQ_HEAD_INITIALIZER(todo);
+    struct breq_list pending = TAILQ_HEAD_INITIALIZER(pending);
     breq *r;
 
     /* Work on a local list: answering one may close a connection, which
      * cancels its other parked requests wherever they are. */
-    TAILQ_CONCAT(&todo, &b->parked, park_link);
-    TAILQ_FOREACH(r, &todo, park_link)
-        r->park_list = &todo;
-    while ((r = TAILQ_FIRST(&todo)) != NULL) {
+    TAILQ_CONCAT(&pending, &b->parked, park_link);
+    TAILQ_FOREACH(r, &pending, park_link)
+        r->park_list = &pending;
+    while ((r = TAILQ_FIRST(&pending)) != NULL) {
         int64_t deadline = r->timer.deadline_ms;
 
-        TAILQ_REMOVE(&todo, r, park_link);
+        TAILQ_REMOVE(&pending, r, park_link);
         TAILQ_INSERT_TAIL(&b->parked, r, park_link);
         r->park_list = &b->parked;
         if (!fetch_ready(r))
