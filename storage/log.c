@@ -57,6 +57,12 @@
  *      not synced: after a power loss the oldest deleted segments may come
  *      back (ordered metadata: a prefix of the deletions survives), to be
  *      deleted again by the next check.
+ *  11. A clean close (nothing in flight, no failure, everything synced,
+ *      the recovery point at the last segment) trims and syncs the last
+ *      segment's indexes and then writes the clean shutdown file; the
+ *      next open trusts the last segment without reading it, removes the
+ *      file and syncs the directory before the log takes a write
+ *      (recover.c).  Nothing else writes or keeps that file.
  *
  * Callbacks may run inside plog_append and plog_env_flush (a synchronous
  * sl_io) and may append again; they must not close a log.
@@ -666,16 +672,43 @@ void plog_discard(plog *l)
     free(l);
 }
 
+/* A clean close with nothing in flight and everything synced: trim and
+ * sync the active segment's indexes, then leave the clean shutdown file
+ * (invariant 11) so the next open reads no data. */
+static void write_clean_mark(plog *l)
+{
+    sl_io *io = l->env->io;
+    seg *s = l->segs[l->nseg - 1];
+    sl_err e = SL_OK;
+
+    if (l->fail_err || s->base != l->recovery_point || s->written != s->size ||
+        s->synced < s->end_offset || l->hwm != l->end)
+        return;
+    if (s->idx_rw)
+        e = seg_index_trim(s, io);
+    if (e == SL_OK)
+        e = (sl_err)io->ops->sync(io, s->idx_fd);
+    if (e == SL_OK)
+        e = (sl_err)io->ops->sync(io, s->tix_fd);
+    if (e == SL_OK)
+        e = plog_write_clean_mark(io, l->dir, s);
+    if (e != SL_OK)
+        sl_warn("storage", "%s: no clean shutdown file (%s): the next open scans", l->dir,
+                sl_err_str(e));
+}
+
 void plog_close(plog *l)
 {
     sl_io *io;
     sl_err err = SL_OK;
+    bool quiet;
 
     if (!l)
         return;
     io = l->env->io;
     orphan_unlinks(l);
-    if (l->wq_head || l->syncs) {
+    quiet = !l->wq_head && !l->syncs;
+    if (!quiet) {
         /* The caller should have drained: orphan what is in flight, and
          * what was not written cannot be acknowledged. */
         sl_warn("storage", "%s: closed with I/O in flight", l->dir);
@@ -722,6 +755,8 @@ void plog_close(plog *l)
         }
         l->dq_tail = NULL;
         advance_recovery_point(l);
+        if (quiet && !l->wq_head)
+            write_clean_mark(l);
     }
     flush_remove(l);
     for (size_t i = 0; i < l->nseg; i++)

@@ -6,13 +6,30 @@
  * the first segment that may hold unsynced data.  Every segment below it
  * was fully fdatasync'ed and its index trimmed and synced before the point
  * moved past it, so it is opened without reading its data.  The segment at
- * the recovery point and every one after it (the last one always) is
- * scanned batch by batch: length, magic, CRC-32C and increasing offsets.
+ * the recovery point and every one after it (the last one always, unless
+ * a clean close vouches for it: see below) is scanned batch by batch:
+ * length, magic, CRC-32C and increasing offsets.
  * The first bad or short batch and everything after it are cut: the rest
  * of that file is truncated and later segments are deleted (Kafka's
  * LogLoader).  Without the file (a new or Kafka-made directory) everything
  * is scanned.  The scanned segments are then synced, so after open the
  * whole log is durable and the point moves to the last segment.
+ *
+ * A clean close (plog_close, nothing in flight, no failure) leaves the
+ * recovery point at the last segment and, once that segment's data and
+ * its trimmed indexes are synced, writes CLEAN_FILE ("0\n<last segment
+ * base>\n<.log size>\n<end offset>\n<max timestamp>\n<its offset>\n",
+ * Kafka's clean shutdown file).  At open the file is read and removed
+ * at once; the removal is made durable by the directory sync at the end
+ * of recovery, before the log can take a write, so a later crash is never
+ * taken for a clean close.  If it names the last segment, the recovery
+ * point is that segment too and the .log has exactly the recorded size,
+ * the last segment is trusted like one below the point: its indexes are
+ * loaded and checked (the time index's last entry must be the recorded
+ * max timestamp) and copied into the writable maps, and no data is read.
+ * Anything else (no file, a mismatch, an unusable index) means the scan
+ * above: a clean restart reads no segment data, a crash scans from the
+ * recovery point on.
  *
  * Leftovers are removed first: "<segment>.log.deleted" files (retention
  * renames a segment so before unlinking it off the loop) and index files
@@ -40,6 +57,7 @@
 
 #define RECOVERY_FILE "recovery-point"
 #define LOG_START_FILE "log-start-offset"
+#define CLEAN_FILE "clean-shutdown"
 #define SCAN_CHUNK ((size_t)1 << 20)
 
 static int cmp_i64(const void *a, const void *b)
@@ -183,6 +201,119 @@ sl_err plog_write_log_start(sl_io *io, const char *dir, int64_t offset)
     return write_offset_file(io, dir, LOG_START_FILE, offset);
 }
 
+sl_err plog_write_clean_mark(sl_io *io, const char *dir, const seg *s)
+{
+    char buf[160];
+    int n = snprintf(buf, sizeof buf,
+                     "0\n%" PRId64 "\n%" PRId64 "\n%" PRId64 "\n%" PRId64 "\n%" PRId64 "\n",
+                     s->base, s->size, s->end_offset, s->max_ts, s->max_ts_offset);
+
+    return sl_io_write_file(io, dir, CLEAN_FILE, buf, (size_t)n);
+}
+
+/* What a clean close recorded about the last segment. */
+typedef struct clean_mark {
+    int64_t base, size, end, max_ts, max_ts_offset;
+} clean_mark;
+
+/* Read CLEAN_FILE into *m (false if absent or malformed), then remove it
+ * (*err on a failed removal of an existing file; the caller's directory
+ * sync makes the removal durable). */
+static bool take_clean_mark(sl_io *io, const char *dir, clean_mark *m, sl_err *err)
+{
+    char path[PATH_MAX], buf[160], *p, *end;
+    int64_t v[5];
+    struct stat st;
+    bool ok = true;
+
+    *err = SL_OK;
+    if (snprintf(path, sizeof path, "%s/%s", dir, CLEAN_FILE) >= (int)sizeof path)
+        return false;
+    if (stat(path, &st) != 0)
+        return false;
+    if (sl_io_read_file(io, path, buf, sizeof buf) < 0 || strncmp(buf, "0\n", 2) != 0)
+        ok = false;
+    p = buf + 2;
+    for (int i = 0; ok && i < 5; i++) {
+        long long x;
+
+        errno = 0;
+        x = strtoll(p, &end, 10);
+        if (errno || end == p || *end != '\n')
+            ok = false;
+        v[i] = x;
+        p = end + 1;
+    }
+    if (ok && *p != '\0')
+        ok = false;
+    *err = (sl_err)io->ops->unlink(io, path);
+    if (!ok || *err != SL_OK)
+        return false;
+    m->base = v[0];
+    m->size = v[1];
+    m->end = v[2];
+    m->max_ts = v[3];
+    m->max_ts_offset = v[4];
+    return m->base >= 0 && m->size >= 0 && m->end >= m->base &&
+           m->end - m->base <= (int64_t)INT32_MAX + 1;
+}
+
+/*
+ * The last segment after a clean close (m matched its base and size):
+ * load its trimmed indexes, check them against the mark and copy them
+ * into writable maps, as appends left them.  No data is read.  false if
+ * anything does not fit (the caller scans instead).
+ */
+static bool open_clean_last(sl_io *io, seg *s, const clean_mark *m, int32_t max_bytes,
+                            sl_err *err)
+{
+    size_t n, tn, cap = (size_t)max_bytes / SEG_INDEX_ENTRY;
+    size_t tcap = (size_t)max_bytes / SEG_TIME_ENTRY;
+    uint8_t *idx = NULL, *tix = NULL;
+    int64_t max_ts, max_ts_offset;
+
+    *err = SL_OK;
+    if (s->idx_missing)
+        return false;
+    s->end_offset = m->end;
+    if (seg_index_load(s) != SL_OK) {
+        s->end_offset = s->base;
+        return false;
+    }
+    n = s->idx_n;
+    tn = s->tix_n;
+    max_ts = s->max_ts;
+    max_ts_offset = s->max_ts_offset;
+    if (max_ts != m->max_ts || max_ts_offset != m->max_ts_offset || n > cap || tn > tcap ||
+        (n && !(idx = malloc(n * SEG_INDEX_ENTRY))) || (tn && !(tix = malloc(tn * SEG_TIME_ENTRY)))) {
+        free(idx);
+        s->end_offset = s->base;
+        return false;
+    }
+    if (n)
+        memcpy(idx, s->idx, n * SEG_INDEX_ENTRY);
+    if (tn)
+        memcpy(tix, s->tix, tn * SEG_TIME_ENTRY);
+    *err = seg_index_open_rw(s, io, max_bytes);
+    if (*err == SL_OK) {
+        if (n)
+            memcpy(s->idx, idx, n * SEG_INDEX_ENTRY);
+        if (tn)
+            memcpy(s->tix, tix, tn * SEG_TIME_ENTRY);
+        s->idx_n = n;
+        s->tix_n = tn;
+        s->max_ts = max_ts;
+        s->max_ts_offset = max_ts_offset;
+        /* As the scan (seg_index_note) leaves it: bytes from the last
+         * indexed batch on. */
+        s->since_index = s->size - (n ? (int64_t)sl_be32(idx + (n - 1) * SEG_INDEX_ENTRY + 4) : 0);
+        s->synced = s->end_offset;
+    }
+    free(idx);
+    free(tix);
+    return *err == SL_OK;
+}
+
 /*
  * Walk the batches of s from position 0: with `check`, the full CRC and
  * offset checks of recovery, else only the framing (rebuilding the index of
@@ -299,7 +430,8 @@ sl_err plog_recover(sl_io *io, const char *dir, const plog_config *cfg, plog_rec
     int64_t *bases = NULL, rp = 0, stored_rp = -1;
     size_t nb = 0, first_scan = 0, n = 0;
     seg **segs = NULL;
-    bool have_rp;
+    bool have_rp, have_mark, clean = false;
+    clean_mark mark;
     sl_err e;
 
     memset(out, 0, sizeof *out);
@@ -308,8 +440,12 @@ sl_err plog_recover(sl_io *io, const char *dir, const plog_config *cfg, plog_rec
         remove_leftovers(io, dir);
         e = list_bases(dir, &bases, &nb);
     }
+    /* Removed whatever happens next: only the open right after a clean
+     * close may trust it. */
+    have_mark = e == SL_OK && take_clean_mark(io, dir, &mark, &e);
     if (e != SL_OK) {
         snprintf(errstr, errstr_size, "%s: %s", dir, sl_err_str(e));
+        free(bases);
         return e;
     }
     segs = calloc(nb ? nb : 1, sizeof *segs);
@@ -354,6 +490,16 @@ sl_err plog_recover(sl_io *io, const char *dir, const plog_config *cfg, plog_rec
         if (e != SL_OK)
             goto fail;
         segs[n++] = s;
+        if (i + 1 == nb && have_mark && have_rp && rp == bases[i] && mark.base == bases[i] &&
+            mark.size == s->size) {
+            /* Clean close: trusted, nothing to scan or sync. */
+            clean = open_clean_last(io, s, &mark, cfg->index_max_bytes, &e);
+            if (e != SL_OK)
+                goto io_fail;
+            if (clean)
+                break;
+            sl_info("storage", "%s: clean shutdown mark does not fit, scanning", s->log_path);
+        }
         if (i < first_scan) {
             /* Known whole: trust the data, check the indexes. */
             s->end_offset = s->synced = bases[i + 1];
@@ -418,7 +564,7 @@ sl_err plog_recover(sl_io *io, const char *dir, const plog_config *cfg, plog_rec
 
     /* Make the scanned part durable: the page cache may hold data a
      * crashed process wrote but never synced. */
-    for (size_t i = first_scan; i < n; i++) {
+    for (size_t i = first_scan; i < n && !clean; i++) {
         seg *s = segs[i];
 
         if (i + 1 < n) {

@@ -176,6 +176,9 @@ sl_err plog_recover(sl_io *io, const char *dir, const plog_config *cfg, plog_rec
                     char *errstr, size_t errstr_size);
 /* Persist the recovery point (rare: after a roll is synced, at close). */
 sl_err plog_write_recovery_point(sl_io *io, const char *dir, int64_t offset);
+/* The clean shutdown file (recover.c's head comment) for the last segment
+ * s: written by plog_close once s and its trimmed indexes are synced. */
+sl_err plog_write_clean_mark(sl_io *io, const char *dir, const seg *s);
 /* The log start offset file (DeleteRecords): -1 if absent or unreadable. */
 int64_t plog_read_log_start(sl_io *io, const char *dir);
 sl_err plog_write_log_start(sl_io *io, const char *dir, int64_t offset);

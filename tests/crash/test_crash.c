@@ -6,7 +6,8 @@
  * all the time, retention by bytes, LogAppendTime, flush policies), runs a
  * random workload (appends with durable true or false, completions in
  * random order, group-commit flushes, reads, ListOffsets by time,
- * retention, DeleteRecords, clean closes) until the simulated machine
+ * retention, DeleteRecords, clean closes, after which the next open
+ * trusts the clean-shutdown file and reads no data) until the simulated machine
  * crashes at a random I/O operation, possibly inside recovery itself,
  * tears the log down, writes the crash image and reopens.  Then:
  *   - every batch acknowledged with durable=true, and every offset below
@@ -98,7 +99,7 @@ typedef struct world {
     int64_t must_end;   /* offsets below must survive the crash */
     /* summary */
     long appends, acked_durable, acked_plain, lost_plain, opens, crashes_in_open, reads,
-        time_queries, deleted_segments, clean_closes, bytes_checked;
+        time_queries, deleted_segments, clean_closes, clean_opens, bytes_checked;
 } world;
 
 static world W;
@@ -368,6 +369,16 @@ static void do_retention(void)
     W.deleted_segments += n;
 }
 
+/* The clean shutdown file a clean close leaves (storage/recover.c). */
+static bool clean_mark_exists(void)
+{
+    char path[4096];
+    struct stat st;
+
+    snprintf(path, sizeof path, "%s/clean-shutdown", W.dir);
+    return stat(path, &st) == 0;
+}
+
 /* Drain everything and close cleanly; true if no crash interrupted it. */
 static bool clean_close(void)
 {
@@ -390,6 +401,7 @@ static bool clean_close(void)
     /* A clean close syncs everything: every acknowledged batch stays. */
     W.must_end = end;
     W.clean_closes++;
+    CHECK(clean_mark_exists(), "a clean close left no clean-shutdown file");
     return true;
 }
 
@@ -416,11 +428,13 @@ static void random_config(plog_config *c)
 static bool open_log(void)
 {
     char err[256] = "";
+    bool marked;
     sl_err e;
 
     random_config(&W.cfg);
     if (rnd(4) == 0) /* crash inside recovery */
         sim_crash_after(W.sim, 1 + (long)rnd(20));
+    marked = clean_mark_exists();
     e = plog_open(&W.log, W.env, W.dir, &W.cfg, err, sizeof err);
     if (sim_crashed(W.sim)) {
         if (e == SL_OK)
@@ -430,7 +444,11 @@ static bool open_log(void)
         return false;
     }
     CHECK(e == SL_OK, "open after a crash: %s", err);
+    /* Only the open right after a clean close may trust the file (a crash
+     * inside open may bring it back while its removal is not synced). */
+    CHECK(!clean_mark_exists(), "the clean-shutdown file survived open");
     W.opens++;
+    W.clean_opens += marked;
     if (getenv("SLUICE_CRASH_VERBOSE"))
         fprintf(stderr, "cycle %ld: opened: log start %" PRId64 ", end %" PRId64
                 " (segment.bytes %" PRId64 ", segment.index.bytes %d, retention.bytes %"
@@ -577,12 +595,13 @@ int main(void)
 
     clock_gettime(CLOCK_MONOTONIC, &t1);
     st = sim_get_stats(W.sim);
-    printf("test_crash: %ld crashes (%ld inside recovery), %ld clean closes, %ld opens; "
+    printf("test_crash: %ld crashes (%ld inside recovery), %ld clean closes, %ld opens (%ld "
+           "after a clean close); "
            "%ld appends, %ld acked durable, %ld acked without sync (%ld of them lost); "
            "%ld segments deleted by retention; %ld reads, %ld time queries, %ld bytes "
            "checked; unsynced writes kept %ld, dropped %ld, torn %ld, zeroed %ld; %ld "
            "mmapped pages lost, %ld directory operations lost; %.1f s\n",
-           st.crashes, W.crashes_in_open, W.clean_closes, W.opens, W.appends, W.acked_durable,
+           st.crashes, W.crashes_in_open, W.clean_closes, W.opens, W.clean_opens, W.appends, W.acked_durable,
            W.acked_plain, W.lost_plain, W.deleted_segments, W.reads, W.time_queries,
            W.bytes_checked, st.writes_kept, st.writes_dropped, st.writes_torn,
            st.writes_zeroed, st.pages_lost, st.dirops_lost,
