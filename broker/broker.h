@@ -13,6 +13,7 @@
 #define SL_BROKER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 /* libbsd's tree.h marks generated functions __unused, which strict C11
  * headers do not define. */
@@ -35,6 +36,10 @@
 typedef struct broker broker;
 typedef struct conn conn;
 typedef struct breq breq;
+
+/* The struct that embeds `p` as its member `field` (completions carry a
+ * pointer to an sl_op or sl_timer inside its owner). */
+#define CONTAINER_OF(p, type, field) ((type *)((char *)(p) - offsetof(type, field)))
 
 /* --- timers (timer.c) ------------------------------------------------- */
 

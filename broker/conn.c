@@ -33,8 +33,6 @@
 #define MIN_FRAME 8           /* api_key, api_version, correlation_id */
 #define SENDFILE_CHUNK (1 << 30)
 
-#define CONTAINER_OF(p, type, field) ((type *)((char *)(p) - offsetof(type, field)))
-
 static void on_recv(sl_op *op, int res, uint32_t flags);
 static void on_send(sl_op *op, int res, uint32_t flags);
 static void on_poll(sl_op *op, int res, uint32_t flags);

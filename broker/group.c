@@ -40,8 +40,6 @@
 #include "broker.h"
 #include "group.h"
 
-#define CONTAINER_OF(p, type, field) ((type *)((char *)(p) - offsetof(type, field)))
-
 typedef enum { GS_EMPTY, GS_PREPARING, GS_COMPLETING, GS_STABLE } grp_state;
 static const char *const state_names[] = { "Empty", "PreparingRebalance", "CompletingRebalance",
                                            "Stable" };
@@ -421,6 +419,27 @@ static int32_t max_rebalance_timeout(group *g)
 
 static void complete_join(group *g);
 
+/* The members and their metadata for the chosen protocol, as the leader's
+ * JoinGroup answer lists them (owned: free(); NULL if out of memory). */
+static grp_join_member *member_list(group *g)
+{
+    grp_join_member *list = calloc((size_t)g->nmembers + 1, sizeof *list);
+    grp_member *m;
+    int32_t n = 0;
+
+    if (!list)
+        return NULL;
+    TAILQ_FOREACH(m, &g->members, link) {
+        const grp_protocol *p = member_protocol(m, g->protocol_name);
+
+        list[n].member_id = bs(m->member_id);
+        list[n].group_instance_id = bs(m->instance_id);
+        list[n].metadata = p ? p->metadata : sl_bytes_make("", 0);
+        n++;
+    }
+    return list;
+}
+
 static void on_rebalance_timer(sl_timer *t)
 {
     group *g = CONTAINER_OF(t, group, rebalance_timer);
@@ -537,17 +556,8 @@ static void complete_join(group *g)
             g->generation, g->nmembers, g->protocol_name ? g->protocol_name : "?",
             g->leader_id ? g->leader_id : "?");
 
-    list = calloc((size_t)g->nmembers + 1, sizeof *list);
-    TAILQ_FOREACH(m, &g->members, link) {
-        const grp_protocol *p = member_protocol(m, g->protocol_name);
-
-        if (list) {
-            list[n].member_id = bs(m->member_id);
-            list[n].group_instance_id = bs(m->instance_id);
-            list[n].metadata = p ? p->metadata : sl_bytes_make("", 0);
-        }
-        n++;
-    }
+    list = member_list(g);
+    n = g->nmembers;
     /* Answer every held join; the callbacks may not change the group. */
     for (m = TAILQ_FIRST(&g->members); m; m = next) {
         bool leader = g->leader_id && !strcmp(g->leader_id, m->member_id);
@@ -614,23 +624,8 @@ static void hold_join(grp_member *m, breq *r, grp_join_cb cb)
 static void join_now(group *g, grp_member *m, breq *r, grp_join_cb cb)
 {
     bool leader = g->leader_id && !strcmp(g->leader_id, m->member_id);
-    grp_join_member *list = NULL;
-    int32_t n = 0;
-    grp_member *x;
-
-    if (leader) {
-        list = calloc((size_t)g->nmembers + 1, sizeof *list);
-        TAILQ_FOREACH(x, &g->members, link) {
-            const grp_protocol *p = member_protocol(x, g->protocol_name);
-
-            if (!list)
-                break;
-            list[n].member_id = bs(x->member_id);
-            list[n].group_instance_id = bs(x->instance_id);
-            list[n].metadata = p ? p->metadata : sl_bytes_make("", 0);
-            n++;
-        }
-    }
+    grp_join_member *list = leader ? member_list(g) : NULL;
+    int32_t n = list ? g->nmembers : 0;
     {
         grp_join_result res = {
             .generation_id = g->generation,

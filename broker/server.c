@@ -30,7 +30,6 @@
 #include "topic_config.h"
 #include "version.h"
 
-#define CONTAINER_OF(p, type, field) ((type *)((char *)(p) - offsetof(type, field)))
 #define RING_ENTRIES 4096
 #define STOP_GRACE_MS 10000
 

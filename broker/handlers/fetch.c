@@ -19,8 +19,6 @@
 #include "../../protocol/msg.h"
 #include "../broker.h"
 
-#define CONTAINER_OF(p, type, field) ((type *)((char *)(p) - offsetof(type, field)))
-
 typedef struct fetch_ctx {
     msg_fetch_req req;
     plog_slice *slices; /* in output order, for the splice callback */
