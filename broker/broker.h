@@ -205,7 +205,6 @@ struct broker {
     uint64_t timer_seq;
 
     struct breq_list parked;  /* fetches waiting for data */
-    bool data_arrived;        /* some log's high watermark moved */
 
     bool stopping;
     int64_t stop_deadline_ms;
@@ -218,9 +217,6 @@ int broker_run(broker *b);
 void broker_stop(broker *b);
 void broker_free(broker *b);
 
-/* Called by handlers whenever an append completes, so parked fetches
- * are looked at again before the loop sleeps. */
-static inline void broker_data_arrived(broker *b) { b->data_arrived = true; }
 
 /* --- dispatch (dispatch.c) ----------------------------------------------- */
 

@@ -388,10 +388,8 @@ int broker_run(broker *b)
         wait = timer_run(b);
 
         /* Any completion may have moved a high watermark. */
-        if (b->data_arrived || !TAILQ_EMPTY(&b->parked)) {
-            b->data_arrived = false;
+        if (!TAILQ_EMPTY(&b->parked))
             fetch_wake_parked(b);
-        }
         if (!TAILQ_EMPTY(&b->dup_waits))
             produce_run_dup_waits(b);
         plog_env_flush(b->env);

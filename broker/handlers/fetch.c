@@ -21,8 +21,13 @@
 
 typedef struct fetch_ctx {
     msg_fetch_req req;
-    plog_slice *slices; /* in output order, for the splice callback */
+    msg_fetch_resp resp;  /* arrays allocated once, refilled per attempt */
+    plog_slice *slices;   /* in output order, for the splice callback */
     int nslices, next_slice;
+    int64_t hwm_sum;      /* sum of the partitions' high watermarks, as
+                             last seen by fetch_ready */
+    int64_t waited_at;    /* hwm_sum of the last attempt short of
+                             min_bytes: retry only once it moves */
     breq *r;
     kbuf_wr *w;
 } fetch_ctx;
@@ -32,12 +37,16 @@ static cat_topic *resolve(broker *b, int16_t version, const msg_fetch_req_topic 
     return version >= 13 ? catalog_find_id(b->cat, t->topic_id) : catalog_find(b->cat, t->topic);
 }
 
-/* Cheap check before any read: is anything worth answering now? */
+/* Cheap check before any read: is anything worth answering now?  Errors
+ * are; data is, unless the last attempt found it short of min_bytes and no
+ * high watermark has moved since (they only grow). */
 static bool fetch_ready(breq *r)
 {
     fetch_ctx *ctx = r->hctx;
     broker *b = r->c->b;
+    bool data = false;
 
+    ctx->hwm_sum = 0;
     for (int32_t i = 0; i < ctx->req.topics_count; i++) {
         const msg_fetch_req_topic *tin = &ctx->req.topics[i];
         cat_topic *t = resolve(b, r->hdr.api_version, tin);
@@ -46,12 +55,44 @@ static bool fetch_ready(breq *r)
             const msg_fetch_req_partition *pin = &tin->partitions[j];
             plog *log = t ? cat_topic_log(t, pin->partition) : NULL;
 
-            /* Errors answer at once; so does any data. */
-            if (!log || plog_state(log) || pin->fetch_offset != plog_high_watermark(log))
+            if (!log || plog_state(log))
                 return true;
+            ctx->hwm_sum += plog_high_watermark(log);
+            if (pin->fetch_offset != plog_high_watermark(log))
+                data = true;
         }
     }
-    return false;
+    return data && ctx->hwm_sum != ctx->waited_at;
+}
+
+/* The response arrays, once: a parked request is tried again as data
+ * arrives, and must not grow its arena each time. */
+static bool fetch_alloc(breq *r)
+{
+    fetch_ctx *ctx = r->hctx;
+    msg_fetch_req *req = &ctx->req;
+    int nparts = 0;
+
+    if (ctx->slices)
+        return true;
+    for (int32_t i = 0; i < req->topics_count; i++)
+        nparts += req->topics[i].partitions_count;
+    ctx->slices = sl_arena_calloc(&r->arena, (size_t)nparts + 1, sizeof *ctx->slices);
+    ctx->resp.responses = sl_arena_calloc(&r->arena, (size_t)req->topics_count + 1,
+                                          sizeof *ctx->resp.responses);
+    if (!ctx->slices || !ctx->resp.responses)
+        return false;
+    ctx->resp.responses_count = req->topics_count;
+    for (int32_t i = 0; i < req->topics_count; i++) {
+        msg_fetch_resp_topic *tout = &ctx->resp.responses[i];
+
+        tout->partitions_count = req->topics[i].partitions_count;
+        tout->partitions = sl_arena_calloc(&r->arena, (size_t)tout->partitions_count + 1,
+                                           sizeof *tout->partitions);
+        if (!tout->partitions)
+            return false;
+    }
+    return true;
 }
 
 static void on_splice(void *vctx, size_t out_offset, const msg_fetch_resp_partition *p)
@@ -82,43 +123,24 @@ static bool fetch_try(breq *r, bool final)
     fetch_ctx *ctx = r->hctx;
     broker *b = r->c->b;
     msg_fetch_req *req = &ctx->req;
-    msg_fetch_resp resp = { 0 };
     int64_t total = 0, max_bytes = req->max_bytes > 0 ? req->max_bytes : 0;
-    int nparts = 0;
     bool any_error = false;
     kbuf_wr w;
 
     if (!final && !fetch_ready(r))
         return false;
-    for (int32_t i = 0; i < req->topics_count; i++)
-        nparts += req->topics[i].partitions_count;
-    /* Arena memory: a parked request may come here several times, so the
-     * bound is the request's arena limit (4x its frame). */
-    if (!ctx->slices)
-        ctx->slices = sl_arena_calloc(&r->arena, (size_t)nparts + 1, sizeof *ctx->slices);
-    resp.responses = sl_arena_calloc(&r->arena, (size_t)req->topics_count + 1,
-                                     sizeof *resp.responses);
-    if (!ctx->slices || !resp.responses) {
+    if (!fetch_alloc(r)) {
         req_malformed(r, SL_E_NOMEM);
         return true;
     }
-    resp.responses_count = req->topics_count;
     ctx->nslices = 0;
     for (int32_t i = 0; i < req->topics_count; i++) {
         const msg_fetch_req_topic *tin = &req->topics[i];
-        msg_fetch_resp_topic *tout = &resp.responses[i];
+        msg_fetch_resp_topic *tout = &ctx->resp.responses[i];
         cat_topic *t = resolve(b, r->hdr.api_version, tin);
 
         tout->topic = tin->topic;
         memcpy(tout->topic_id, tin->topic_id, 16);
-        tout->partitions_count = tin->partitions_count;
-        tout->partitions = sl_arena_calloc(&r->arena, (size_t)tin->partitions_count + 1,
-                                           sizeof *tout->partitions);
-        if (!tout->partitions) {
-            close_slices(ctx);
-            req_malformed(r, SL_E_NOMEM);
-            return true;
-        }
         for (int32_t j = 0; j < tin->partitions_count; j++) {
             const msg_fetch_req_partition *pin = &tin->partitions[j];
             msg_fetch_resp_partition *pout = &tout->partitions[j];
@@ -128,6 +150,7 @@ static bool fetch_try(breq *r, bool final)
             sl_err err;
 
             pout->partition_index = pin->partition;
+            pout->error_code = 0;
             pout->high_watermark = -1;
             pout->last_stable_offset = -1;
             pout->log_start_offset = -1;
@@ -177,13 +200,14 @@ static bool fetch_try(breq *r, bool final)
     }
     if (!final && !any_error && total < (req->min_bytes > 0 ? req->min_bytes : 1)) {
         close_slices(ctx);
+        ctx->waited_at = ctx->hwm_sum;
         return false;
     }
     resp_begin(r, &w);
     ctx->r = r;
     ctx->w = &w;
     ctx->next_slice = 0;
-    msg_fetch_resp_encode(&w, r->hdr.api_version, &resp, on_splice, ctx);
+    msg_fetch_resp_encode(&w, r->hdr.api_version, &ctx->resp, on_splice, ctx);
     close_slices(ctx);
     resp_finish(r, &w);
     return true;
@@ -263,6 +287,7 @@ void handle_fetch(breq *r)
         return;
     }
     r->hctx = ctx;
+    ctx->waited_at = -1;
     err = msg_fetch_req_decode(&r->body, r->hdr.api_version, &r->arena, &ctx->req);
     if (err) {
         req_malformed(r, err);

@@ -46,7 +46,6 @@ static void produce_respond(breq *r)
     produce_ctx *ctx = r->hctx;
     kbuf_wr w;
 
-    broker_data_arrived(r->c->b);
     if (ctx->req.acks == 0) {
         req_finish_silent(r);
         return;
