@@ -178,6 +178,7 @@ struct broker {
     struct producers *prods;  /* producers.h */
     TAILQ_HEAD(, dup_wait) dup_waits; /* duplicate batches awaiting their original */
     sl_timer offsets_expiry_timer;
+    sl_timer producers_expiry_timer;
     sl_timer idle_timer;
     bool idle_sweep_due;
     char cluster_id[23];

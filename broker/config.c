@@ -86,6 +86,11 @@ static const config_key keys[] = {
     { "offsets.retention.check.interval.ms", NULL, CT_INT,
       OFF(offsets_retention_check_interval_ms), 0, 1, INT64_MAX, "600000",
       "How often expired offsets are looked for" },
+    { "producer.id.expiration.ms", NULL, CT_INT, OFF(producer_id_expiration_ms), 0, 1,
+      INT32_MAX, "86400000", "Forget an idempotent producer's sequence state idle this long" },
+    { "producer.id.expiration.check.interval.ms", NULL, CT_INT,
+      OFF(producer_id_expiration_check_interval_ms), 0, 1, INT32_MAX, "600000",
+      "How often idle producer states are looked for and snapshots written" },
 };
 
 #define NKEYS (sizeof keys / sizeof keys[0])

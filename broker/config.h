@@ -53,6 +53,8 @@ typedef struct broker_config {
     int64_t group_initial_rebalance_delay_ms;
     int64_t offsets_retention_minutes;
     int64_t offsets_retention_check_interval_ms;
+    int64_t producer_id_expiration_ms;
+    int64_t producer_id_expiration_check_interval_ms;
 
     /* derived by config_finish() */
     char listen_host[CONFIG_HOST_MAX];

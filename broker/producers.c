@@ -7,7 +7,21 @@
  *  - newer epoch: the batch must start at sequence 0
  *  - same epoch: base sequence must follow the last one (INT32_MAX wraps
  *    to 0), else OUT_OF_ORDER_SEQUENCE_NUMBER (45)
- *  - a producer the partition has no state for: any sequence (KIP-360)
+ *  - a producer the partition has no state for (new, expired, or all its
+ *    batches deleted): sequence 0 starts it; any other sequence gets
+ *    UNKNOWN_PRODUCER_ID (59), as Kafka did before KIP-360, so a producer
+ *    that lost batches cannot leave a silent gap (librdkafka answers 59 by
+ *    restarting the partition's sequence when nothing is in flight).
+ *
+ * Snapshot ("producer.snapshot", a plog side file), big-endian:
+ *   "SLPS" | version i16 = 1 | end i64 | last_base i64 | last_crc u32 |
+ *   count i32 | count x (pid i64 | epoch i16 | last_ms i64 | nb i32 |
+ *   nb x (first_seq i32 | last_seq i32 | base i64 | last i64), oldest first)
+ *   | crc32c u32 of everything before
+ * It describes the batches below `end`; the batch holding end-1 starts at
+ * last_base and has CRC last_crc.  Side files are not synced, and a crash
+ * may cut the log below `end`, so a snapshot counts only if that batch is
+ * still in the log with the same CRC; else the log is read from its start.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,11 +36,17 @@
 #include <bsd/sys/tree.h>
 
 #include "../base/log.h"
+#include "../protocol/crc32c.h"
+#include "../protocol/kbuf.h"
 #include "producers.h"
 
 #define BATCHES_KEPT 5
 #define ID_BLOCK 1000
 #define ID_FILE "producer_ids"
+#define SNAP_NAME "producer.snapshot"
+#define SNAP_MAGIC "SLPS"
+#define SNAP_VERSION 1
+#define SNAP_MAX (256u << 20) /* a sanity bound: ~100 bytes per producer */
 
 typedef struct kept_batch {
     int32_t first_seq, last_seq;
@@ -37,6 +57,7 @@ typedef struct pentry {
     RB_ENTRY(pentry) node;
     int64_t pid;
     int16_t epoch;
+    int64_t last_ms; /* wall clock of its last append (or of the load) */
     kept_batch b[BATCHES_KEPT];
     int nb, head; /* ring of the last batches; head = newest */
 } pentry;
@@ -49,6 +70,7 @@ typedef struct pstate {
     RB_ENTRY(pstate) node;
     plog *log;
     struct ptree producers;
+    bool dirty; /* changed since its snapshot */
 } pstate;
 
 static int pstate_cmp(pstate *a, pstate *b)
@@ -57,7 +79,6 @@ static int pstate_cmp(pstate *a, pstate *b)
 }
 RB_HEAD(stree, pstate);
 RB_GENERATE_STATIC(stree, pstate, node, pstate_cmp)
-
 struct producers {
     struct stree states;
     char path[4200], dir[4096];
@@ -175,7 +196,28 @@ static pentry *entry_get(pstate *s, int64_t pid, bool create)
     return e;
 }
 
-static void entry_note(pentry *e, const rec_batch *h, int64_t base_offset)
+static void entry_remove(pstate *s, pentry *e)
+{
+    RB_REMOVE(ptree, &s->producers, e);
+    free(e);
+    s->dirty = true;
+}
+
+static void entry_push(pentry *e, kept_batch k)
+{
+    e->head = (e->head + 1) % BATCHES_KEPT;
+    e->b[e->head] = k;
+    if (e->nb < BATCHES_KEPT)
+        e->nb++;
+}
+
+/* The i-th kept batch, oldest first. */
+static const kept_batch *entry_at(const pentry *e, int i)
+{
+    return &e->b[(e->head - (e->nb - 1) + i + BATCHES_KEPT) % BATCHES_KEPT];
+}
+
+static void entry_note(pentry *e, const rec_batch *h, int64_t base_offset, int64_t now_ms)
 {
     if (h->producer_epoch != e->epoch) {
         /* A new epoch starts a new sequence: forget the old batches. */
@@ -183,58 +225,205 @@ static void entry_note(pentry *e, const rec_batch *h, int64_t base_offset)
         e->nb = 0;
         e->head = -1;
     }
-    e->head = (e->head + 1) % BATCHES_KEPT;
-    e->b[e->head] = (kept_batch){
+    entry_push(e, (kept_batch){
         .first_seq = h->base_sequence,
         .last_seq = (int32_t)(((int64_t)h->base_sequence + h->last_offset_delta) % ((int64_t)INT32_MAX + 1)),
         .base_offset = base_offset,
         .last_offset = base_offset + h->last_offset_delta,
-    };
-    if (e->nb < BATCHES_KEPT)
-        e->nb++;
+    });
+    e->last_ms = now_ms;
 }
 
-/* Read every batch header of the log (what is below the high watermark)
- * to learn its producers: the first touch after a start. */
-static void rebuild(pstate *s)
+/* The header of the batch holding `offset` (below the high watermark). */
+static sl_err batch_at(plog *log, int64_t offset, rec_batch *h)
 {
-    plog *log = s->log;
-    int64_t off = plog_log_start(log), end = plog_high_watermark(log);
+    uint8_t hdr[REC_HEADER_SIZE];
+    plog_slice sl;
+    sl_err e = plog_read(log, offset, 1, &sl);
+
+    if (e != SL_OK || sl.len == 0) {
+        if (sl.fd >= 0)
+            close(sl.fd);
+        return e != SL_OK ? e : SL_E_NOTFOUND;
+    }
+    if (pread(sl.fd, hdr, sizeof hdr, sl.pos) != (ssize_t)sizeof hdr)
+        e = SL_E_IO;
+    /* rec_batch_peek reports SL_E_SHORT for a header-only buffer; the
+     * header fields are filled all the same. */
+    else if (rec_batch_peek(hdr, sizeof hdr, h) == SL_E_MALFORMED)
+        e = SL_E_MALFORMED;
+    close(sl.fd);
+    return e;
+}
+
+/* Read the batch headers from `from` to the high watermark to learn their
+ * producers. */
+static size_t scan(pstate *s, int64_t from, int64_t now_ms)
+{
+    int64_t off = from, end = plog_high_watermark(s->log);
     size_t nbatches = 0;
 
     while (off < end) {
-        plog_slice sl;
-        uint8_t hdr[REC_HEADER_SIZE];
         rec_batch h;
 
-        if (plog_read(log, off, 1, &sl) != SL_OK || sl.len == 0) {
-            if (sl.fd >= 0)
-                close(sl.fd);
+        if (batch_at(s->log, off, &h) != SL_OK)
             break;
-        }
-        if (pread(sl.fd, hdr, sizeof hdr, sl.pos) != (ssize_t)sizeof hdr ||
-            rec_batch_peek(hdr, sizeof hdr, &h) == SL_E_MALFORMED) {
-            close(sl.fd);
-            break;
-        }
-        close(sl.fd);
-        /* rec_batch_peek reports SL_E_SHORT for a header-only buffer; the
-         * header fields are filled all the same. */
         if (h.producer_id >= 0) {
             pentry *e = entry_get(s, h.producer_id, true);
 
             if (e && h.producer_epoch >= e->epoch)
-                entry_note(e, &h, h.base_offset);
+                entry_note(e, &h, h.base_offset, now_ms);
         }
         nbatches++;
         off = h.base_offset + h.last_offset_delta + 1;
     }
-    sl_debug("producers", "rebuilt producer state from %zu batches", nbatches);
+    return nbatches;
 }
 
-static pstate *state_get(producers *p, plog *log)
+/* The snapshot's state, if it still describes the log: its end. */
+static bool snapshot_load(pstate *s, int64_t *end_out)
+{
+    uint8_t *data;
+    size_t len;
+    kbuf_rd r;
+    int64_t end, last_base, start = plog_log_start(s->log);
+    uint32_t last_crc;
+    int32_t count;
+    rec_batch h;
+    bool ok = false;
+
+    if (plog_side_read(s->log, SNAP_NAME, SNAP_MAX, &data, &len) != SL_OK)
+        return false;
+    if (len < 4 + 2 + 8 + 8 + 4 + 4 + 4 || memcmp(data, SNAP_MAGIC, 4) ||
+        crc32c(0, data, len - 4) != ((uint32_t)data[len - 4] << 24 | (uint32_t)data[len - 3] << 16 |
+                                     (uint32_t)data[len - 2] << 8 | data[len - 1]))
+        goto out;
+    kbuf_rd_init(&r, data + 4, len - 8);
+    if (kbuf_get_i16(&r) != SNAP_VERSION)
+        goto out;
+    end = kbuf_get_i64(&r);
+    last_base = kbuf_get_i64(&r);
+    last_crc = kbuf_get_u32(&r);
+    count = kbuf_get_i32(&r);
+    /* Does the log still hold the batch the snapshot ended with? */
+    if (!kbuf_ok(&r) || end - 1 < start || end > plog_high_watermark(s->log) ||
+        batch_at(s->log, end - 1, &h) != SL_OK || h.base_offset != last_base ||
+        h.base_offset + h.last_offset_delta != end - 1 || h.crc != last_crc)
+        goto out;
+    for (int32_t i = 0; i < count && kbuf_ok(&r); i++) {
+        int64_t pid = kbuf_get_i64(&r);
+        int16_t epoch = kbuf_get_i16(&r);
+        int64_t last_ms = kbuf_get_i64(&r);
+        int32_t nb = kbuf_get_i32(&r);
+        pentry *e;
+
+        if (!kbuf_ok(&r) || pid < 0 || nb < 1 || nb > BATCHES_KEPT)
+            goto out;
+        if (!(e = entry_get(s, pid, true)))
+            goto out;
+        e->epoch = epoch;
+        e->last_ms = last_ms;
+        for (int32_t j = 0; j < nb; j++) {
+            kept_batch k;
+
+            k.first_seq = kbuf_get_i32(&r);
+            k.last_seq = kbuf_get_i32(&r);
+            k.base_offset = kbuf_get_i64(&r);
+            k.last_offset = kbuf_get_i64(&r);
+            entry_push(e, k);
+        }
+        /* Its batches were all deleted (retention, DeleteRecords). */
+        if (entry_at(e, e->nb - 1)->last_offset < start)
+            entry_remove(s, e);
+    }
+    ok = kbuf_ok(&r) && kbuf_remaining(&r) == 0;
+    if (ok)
+        *end_out = end;
+out:
+    if (!ok) {
+        pentry *e, *next;
+
+        for (e = RB_MIN(ptree, &s->producers); e; e = next) {
+            next = RB_NEXT(ptree, &s->producers, e);
+            entry_remove(s, e);
+        }
+        sl_info("producers", "%s/%s does not match the log; reading the log",
+                plog_dir(s->log), SNAP_NAME);
+    }
+    free(data);
+    return ok;
+}
+
+/* Write s's state as of the high watermark: batches still in flight are
+ * left out (a restart reads them from the log if they got there). */
+static void snapshot_save(pstate *s)
+{
+    int64_t end = plog_high_watermark(s->log);
+    kbuf_wr w;
+    rec_batch h;
+    pentry *e;
+    size_t count_at;
+    int32_t count = 0;
+    uint8_t *buf;
+    size_t len;
+    sl_err err;
+
+    if (plog_state(s->log) != SL_OK)
+        return;
+    if (end <= plog_log_start(s->log) || batch_at(s->log, end - 1, &h) != SL_OK) {
+        plog_side_remove(s->log, SNAP_NAME); /* nothing to describe */
+        s->dirty = false;
+        return;
+    }
+    kbuf_wr_init(&w, 256);
+    kbuf_put_raw(&w, SNAP_MAGIC, 4);
+    kbuf_put_i16(&w, SNAP_VERSION);
+    kbuf_put_i64(&w, end);
+    kbuf_put_i64(&w, h.base_offset);
+    kbuf_put_u32(&w, h.crc);
+    count_at = kbuf_reserve(&w, 4);
+    RB_FOREACH(e, ptree, &s->producers) {
+        int nb = 0;
+
+        while (nb < e->nb && entry_at(e, nb)->last_offset < end)
+            nb++;
+        if (nb == 0)
+            continue;
+        kbuf_put_i64(&w, e->pid);
+        kbuf_put_i16(&w, e->epoch);
+        kbuf_put_i64(&w, e->last_ms);
+        kbuf_put_i32(&w, nb);
+        for (int j = 0; j < nb; j++) {
+            const kept_batch *k = entry_at(e, j);
+
+            kbuf_put_i32(&w, k->first_seq);
+            kbuf_put_i32(&w, k->last_seq);
+            kbuf_put_i64(&w, k->base_offset);
+            kbuf_put_i64(&w, k->last_offset);
+        }
+        count++;
+    }
+    kbuf_patch_i32(&w, count_at, count);
+    kbuf_put_u32(&w, w.err == SL_OK ? crc32c(0, w.p, w.len) : 0);
+    if (w.err != SL_OK) {
+        kbuf_wr_free(&w);
+        return;
+    }
+    buf = kbuf_wr_take(&w, &len);
+    err = plog_side_write(s->log, SNAP_NAME, buf, len);
+    free(buf);
+    if (err != SL_OK)
+        sl_warn_rl("producers", "writing %s: %s", SNAP_NAME, sl_err_str(err));
+    else
+        s->dirty = false;
+}
+
+static pstate *state_get(producers *p, plog *log, int64_t now_ms)
 {
     pstate key, *s;
+    int64_t from;
+    bool snap;
+    size_t n;
 
     key.log = log;
     s = RB_FIND(stree, &p->states, &key);
@@ -245,15 +434,22 @@ static pstate *state_get(producers *p, plog *log)
         return NULL;
     s->log = log;
     RB_INIT(&s->producers);
-    rebuild(s);
+    snap = snapshot_load(s, &from);
+    if (!snap)
+        from = plog_log_start(log);
+    /* Producers first seen now expire a full period from now. */
+    n = scan(s, from, now_ms);
+    sl_info("producers", "%s: producer state from %s and %zu batch headers from offset %lld",
+            plog_dir(log), snap ? "its snapshot" : "the log", n, (long long)from);
+    s->dirty = false;
     RB_INSERT(stree, &p->states, s);
     return s;
 }
 
-int producers_check(producers *p, plog *log, const rec_batch *h, int64_t *dup_base,
-                    int64_t *dup_last)
+int producers_check(producers *p, plog *log, const rec_batch *h, int64_t now_ms,
+                    int64_t *dup_base, int64_t *dup_last)
 {
-    pstate *s = state_get(p, log);
+    pstate *s = state_get(p, log, now_ms);
     pentry *e = s ? entry_get(s, h->producer_id, false) : NULL;
     int32_t last_seq =
         (int32_t)(((int64_t)h->base_sequence + h->last_offset_delta) % ((int64_t)INT32_MAX + 1));
@@ -263,7 +459,7 @@ int producers_check(producers *p, plog *log, const rec_batch *h, int64_t *dup_ba
     if (!s)
         return SL_KE_UNKNOWN_SERVER_ERROR;
     if (!e || e->nb == 0)
-        return PRODUCERS_APPEND;
+        return h->base_sequence == 0 ? PRODUCERS_APPEND : SL_KE_UNKNOWN_PRODUCER_ID;
     if (h->producer_epoch < e->epoch)
         return SL_KE_INVALID_PRODUCER_EPOCH;
     if (h->producer_epoch > e->epoch)
@@ -282,16 +478,19 @@ int producers_check(producers *p, plog *log, const rec_batch *h, int64_t *dup_ba
     return h->base_sequence == expect ? PRODUCERS_APPEND : SL_KE_OUT_OF_ORDER_SEQUENCE_NUMBER;
 }
 
-void producers_appended(producers *p, plog *log, const rec_batch *h, int64_t base_offset)
+void producers_appended(producers *p, plog *log, const rec_batch *h, int64_t base_offset,
+                        int64_t now_ms)
 {
-    pstate *s = state_get(p, log);
+    pstate *s = state_get(p, log, now_ms);
     pentry *e = s ? entry_get(s, h->producer_id, true) : NULL;
 
-    if (e)
-        entry_note(e, h, base_offset);
-    else
+    if (e) {
+        entry_note(e, h, base_offset, now_ms);
+        s->dirty = true;
+    } else {
         sl_warn_rl("producers", "out of memory: producer %lld state not kept",
                    (long long)h->producer_id);
+    }
 }
 
 void producers_forget(producers *p, plog *log)
@@ -303,5 +502,38 @@ void producers_forget(producers *p, plog *log)
     if (s) {
         RB_REMOVE(stree, &p->states, s);
         state_free(s);
+    }
+}
+
+size_t producers_expire(producers *p, int64_t now_ms, int64_t expiration_ms)
+{
+    size_t n = 0;
+    pstate *s;
+
+    RB_FOREACH(s, stree, &p->states) {
+        int64_t start = plog_log_start(s->log);
+        pentry *e, *next;
+
+        for (e = RB_MIN(ptree, &s->producers); e; e = next) {
+            next = RB_NEXT(ptree, &s->producers, e);
+            if (e->nb == 0 || now_ms - e->last_ms >= expiration_ms ||
+                e->b[e->head].last_offset < start) {
+                entry_remove(s, e);
+                n++;
+            }
+        }
+    }
+    if (n)
+        sl_info("producers", "forgot %zu idle or deleted producer states", n);
+    return n;
+}
+
+void producers_snapshot(producers *p)
+{
+    pstate *s;
+
+    RB_FOREACH(s, stree, &p->states) {
+        if (s->dirty)
+            snapshot_save(s);
     }
 }

@@ -82,6 +82,17 @@ static void on_offsets_expiry(sl_timer *t)
     timer_arm(b, t, b->cfg.offsets_retention_check_interval_ms, on_offsets_expiry);
 }
 
+/* producer.id.expiration.ms; the same turn snapshots changed producer
+ * states, which bounds what a restart after a crash reads. */
+static void on_producers_expiry(sl_timer *t)
+{
+    broker *b = CONTAINER_OF(t, broker, producers_expiry_timer);
+
+    producers_expire(b->prods, sl_wallclock_ms(), b->cfg.producer_id_expiration_ms);
+    producers_snapshot(b->prods);
+    timer_arm(b, t, b->cfg.producer_id_expiration_check_interval_ms, on_producers_expiry);
+}
+
 static void post_accept(broker *b);
 static sl_timer accept_retry_timer;
 static broker *accept_retry_broker;
@@ -333,6 +344,8 @@ sl_err broker_start(broker *b, const broker_config *cfg, char *errstr, size_t er
     offsets_each_group(b->offs, ensure_group, b->groups);
     timer_arm(b, &b->offsets_expiry_timer, cfg->offsets_retention_check_interval_ms,
               on_offsets_expiry);
+    timer_arm(b, &b->producers_expiry_timer, cfg->producer_id_expiration_check_interval_ms,
+              on_producers_expiry);
     timer_arm(b, &b->idle_timer, 1000, on_idle_check);
     err = open_listener(b, errstr, errstr_size);
     if (err)
@@ -420,6 +433,7 @@ int broker_run(broker *b)
         }
     }
     sl_info("broker", "all writes finished; closing logs");
+    producers_snapshot(b->prods);
     return 0;
 }
 

@@ -767,6 +767,7 @@ void plog_close(plog *l)
 }
 
 int64_t plog_log_start(const plog *l) { return l->log_start; }
+const char *plog_dir(const plog *l) { return l->dir; }
 int64_t plog_last_append_time(const plog *l) { return l->last_append_time; }
 const plog_config *plog_get_config(const plog *l) { return &l->cfg; }
 

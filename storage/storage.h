@@ -102,6 +102,7 @@ void plog_close(plog *l);
  * retired segments.  0: the log may be closed without orphaning anything. */
 unsigned plog_pending(const plog *l);
 
+const char *plog_dir(const plog *l); /* the partition's directory */
 int64_t plog_log_start(const plog *l);
 int64_t plog_end_offset(const plog *l);
 int64_t plog_high_watermark(const plog *l);
@@ -148,6 +149,20 @@ int plog_retention_run(plog *l, int64_t now_ms);
  * error if the file could not be written (the start did not move).
  */
 sl_err plog_delete_records(plog *l, int64_t offset, int64_t *low_watermark);
+
+/*
+ * Side files: small files the layers above keep with a partition (the
+ * broker's producer-state snapshot), removed with it.  name: a plain file
+ * name, not starting with '.'.  A write replaces the file atomically
+ * (temporary file, rename) but is not synced: after a power loss the file
+ * may be missing, old or torn, so its reader must check it (a checksum)
+ * and cope.  Blocking, small files only.  plog_side_read: *data is
+ * malloc'd (free it); SL_E_NOTFOUND if there is none, SL_E_RANGE if it is
+ * larger than max.
+ */
+sl_err plog_side_write(plog *l, const char *name, const void *data, size_t len);
+sl_err plog_side_read(plog *l, const char *name, size_t max, uint8_t **data, size_t *len);
+sl_err plog_side_remove(plog *l, const char *name);
 
 /* Called once: err SL_OK and the batch's assigned base offset, or an error
  * (SL_E_FATAL/SL_E_NOSPC/SL_E_IO: nothing may be acknowledged). */

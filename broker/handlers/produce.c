@@ -98,6 +98,7 @@ static void produce_partition(breq *r, cat_topic *t, const msg_produce_req_parti
     const uint8_t *p = in->records.p;
     size_t n = in->records.n;
     int32_t nbatches;
+    int64_t now;
     sl_err err;
     uint8_t *wp;
 
@@ -149,6 +150,7 @@ static void produce_partition(breq *r, cat_topic *t, const msg_produce_req_parti
     /* The records are borrowed from our own frame buffer, which this
      * request owns until it is freed: write access is ours. */
     wp = r->frame + (p - r->frame);
+    now = sl_wallclock_ms();
     for (size_t off = 0; off < n;) {
         rec_batch h;
 
@@ -157,7 +159,7 @@ static void produce_partition(breq *r, cat_topic *t, const msg_produce_req_parti
         rec_batch_peek(wp + off, n - off, &h);
         if (h.producer_id >= 0) {
             int64_t dup_base = -1, dup_last = -1;
-            int rc = producers_check(b->prods, log, &h, &dup_base, &dup_last);
+            int rc = producers_check(b->prods, log, &h, now, &dup_base, &dup_last);
 
             if (rc > 0) {
                 sl_warn_rl("produce", "producer %lld epoch %d seq %d on %s-%d: %s",
@@ -192,7 +194,7 @@ static void produce_partition(breq *r, cat_topic *t, const msg_produce_req_parti
         /* -1 unless the topic stamps LogAppendTime. */
         out->log_append_time_ms = plog_last_append_time(log);
         if (h.producer_id >= 0)
-            producers_appended(b->prods, log, &h, base);
+            producers_appended(b->prods, log, &h, base, now);
         off += rec_batch_size(&h);
     }
 }

@@ -387,7 +387,9 @@ def test_raw_duplicates_gaps_epochs():
         assert raw_produce(c, RAW, pid, 0, 0, 2, "shorter")[0] == 45
         assert hwm(c, RAW) == 5
         # Another producer and a plain (non-idempotent) batch do not interfere.
-        assert raw_produce(c, RAW, pid2, 0, 7, 1, "p2") == (0, 5)  # new producer: any seq
+        # A producer the partition does not know must start at sequence 0.
+        assert raw_produce(c, RAW, pid2, 0, 7, 1, "p2")[0] == 59
+        assert raw_produce(c, RAW, pid2, 0, 0, 1, "p2") == (0, 5)
         plain = w.record_batch([(None, b"plain", [])])
         assert c.produce({RAW: {0: plain}}, acks=-1)[RAW][0]["base_offset"] == 6
         assert raw_produce(c, RAW, pid, 0, 5, 1, "a") == (0, 7)
@@ -411,25 +413,63 @@ def test_raw_duplicates_gaps_epochs():
         assert raw_produce(c, RAW, pid, 1, 0, 2, "e1") == (0, 13), "dup after SIGKILL"
         assert raw_produce(c, RAW, pid, 0, 11, 1, "a")[0] == 47, "old epoch after SIGKILL"
         assert raw_produce(c, RAW, pid, 1, 5, 1, "e1")[0] == 45, "gap after SIGKILL"
-        assert raw_produce(c, RAW, pid2, 0, 7, 1, "p2") == (0, 5), "p2 dup after SIGKILL"
+        assert raw_produce(c, RAW, pid2, 0, 0, 1, "p2") == (0, 5), "p2 dup after SIGKILL"
         assert raw_produce(c, RAW, pid, 1, 2, 1, "e1") == (0, 15)
         pid3 = init_producer_id(c)
         assert pid3 not in (pid, pid2), "producer id %d reused after SIGKILL" % pid3
         c.close()
 
-        # SIGTERM: same again.
+        # SIGTERM: same again, from the snapshot the stop wrote.
         restart_same_port(b, "sigterm")
         c = w.Conn("127.0.0.1", b.port, timeout=timeout(10))
         assert raw_produce(c, RAW, pid, 1, 2, 1, "e1") == (0, 15), "dup after restart"
+        assert b.log_contains(r"producer state from its snapshot and 0 batch headers"), b.tail()
         assert raw_produce(c, RAW, pid, 1, 3, 1, "e1") == (0, 16)
         assert raw_produce(c, RAW, pid, 1, 3, 1, "e1", acks=1) == (0, 16)
         pid4 = init_producer_id(c)
         assert pid4 not in (pid, pid2, pid3), "producer id %d reused after restart" % pid4
         assert hwm(c, RAW) == 17
         values = [r.value for bt in read_partition(b.port, RAW, 0) for r in bt.records]
-        assert values == ([b"a-0", b"a-1", b"a-2", b"a-3", b"a-4", b"p2-7", b"plain", b"a-5"] +
+        assert values == ([b"a-0", b"a-1", b"a-2", b"a-3", b"a-4", b"p2-0", b"plain", b"a-5"] +
                           [b"a-%d" % i for i in range(6, 11)] + [b"e1-0", b"e1-1", b"e1-2",
                                                                  b"e1-3"]), values
+        c.close()
+
+        # SIGKILL after the snapshot: it and the batch after it rebuild the state.
+        restart_same_port(b, "sigkill")
+        c = w.Conn("127.0.0.1", b.port, timeout=timeout(10))
+        assert raw_produce(c, RAW, pid, 1, 3, 1, "e1") == (0, 16), "dup after snapshot + SIGKILL"
+        assert raw_produce(c, RAW, pid, 1, 2, 1, "e1") == (0, 15), "dup after snapshot + SIGKILL"
+        assert raw_produce(c, RAW, pid2, 0, 1, 1, "p2") == (0, 17)
+        assert b.log_contains(r"producer state from its snapshot and 1 batch headers"), b.tail()
+        c.close()
+    finally:
+        b.close()
+
+
+def test_raw_producer_expiry():
+    """producer.id.expiration.ms: an idle producer's state is forgotten;
+    it then gets UNKNOWN_PRODUCER_ID (59) unless it starts again at 0."""
+    b = fixed_port_broker("idem-expiry", **{
+        "num.partitions": 1, "producer.id.expiration.ms": 3000,
+        "producer.id.expiration.check.interval.ms": 100})
+    try:
+        c = w.Conn("127.0.0.1", b.port, timeout=timeout(10))
+        c.metadata([RAW])
+        idle, busy = init_producer_id(c), init_producer_id(c)
+        assert raw_produce(c, RAW, idle, 0, 0, 2, "idle") == (0, 0)
+        assert raw_produce(c, RAW, busy, 0, 0, 1, "busy") == (0, 2)
+        t0 = time.monotonic()
+        seq = 1
+        # The busy producer writes every 300 ms and keeps its state.
+        while time.monotonic() - t0 < 4:
+            time.sleep(0.3)
+            assert raw_produce(c, RAW, busy, 0, seq, 1, "busy")[0] == 0, seq
+            seq += 1
+        wait_until(lambda: b.log_contains(r"forgot 1 idle"), 10, "the idle producer to expire")
+        assert raw_produce(c, RAW, idle, 0, 2, 1, "idle")[0] == 59
+        assert raw_produce(c, RAW, busy, 0, seq - 1, 1, "busy")[0] == 0, "busy: a duplicate"
+        assert raw_produce(c, RAW, idle, 0, 0, 1, "idle-again")[0] == 0
         c.close()
     finally:
         b.close()
