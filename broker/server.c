@@ -429,6 +429,12 @@ int broker_run(broker *b)
         sl_ring_run(b->ring, wait);
         if (b->idle_sweep_due) {
             b->idle_sweep_due = false;
+            /* With DEFER_TASKRUN a wait that timed out during a stall
+             * (SIGSTOP, a long blocking call, an overloaded machine) may
+             * return before the completions that arrived meanwhile are
+             * posted: reap them first, or an active connection would look
+             * idle. */
+            sl_ring_run(b->ring, 0);
             conn_close_idle(b);
         }
     }
