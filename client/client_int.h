@@ -1,7 +1,8 @@
 /*
  * client_int.h - what the files of client/ share and callers never see:
  * connections (conn.c), the client's broker and topic tables (client.c),
- * record-set building and reading (recset.c) and compression (codec.c).
+ * record-set building and reading (recset.c, over protocol/codec.h's
+ * compression).
  *
  * A connection is a blocking-style TCP socket driven by poll() with
  * deadlines.  Requests may be pipelined: each one sent is remembered in a
@@ -15,6 +16,7 @@
 
 #include "../base/arena.h"
 #include "../protocol/api.h"
+#include "../protocol/codec.h"
 #include "../protocol/kbuf.h"
 #include "sluice.h"
 
@@ -98,16 +100,6 @@ void client_metadata_stale(slc_client *c, const char *topic);
 /* Every connection the client has (for poll()). */
 slc_conn **client_conns(slc_client *c, int *n);
 
-/* --- codec.c -------------------------------------------------------------- */
-
-/* Compress in[0..n) with codec (level 0: default) into a malloc'd *out. */
-sl_err codec_compress(int codec, int level, const uint8_t *in, size_t n, uint8_t **out,
-                      size_t *outlen);
-/* Decompress into a malloc'd *out of at most max_out bytes (SL_E_RANGE
- * beyond); snappy accepts raw and xerial-framed (Java) input. */
-sl_err codec_decompress(int codec, const uint8_t *in, size_t n, size_t max_out,
-                        uint8_t **out, size_t *outlen);
-
 /* --- recset.c ------------------------------------------------------------- */
 
 /* Finish a builder as a batch with producer fields and compression: owned
@@ -120,7 +112,6 @@ typedef struct recset_rd {
     const uint8_t *p, *end;   /* the rest of the blob */
     bool check_crc;
     uint8_t *plain;           /* a decompressed copy of the current batch */
-    size_t plain_cap;
     rec_iter it;
     bool in_batch;
     rec_batch batch;          /* header of the current batch */

@@ -1,13 +1,14 @@
 /*
  * recset.c - record batches on the client side: finishing a batch with the
  * idempotent-producer fields and compression, and reading a fetched
- * records blob with CRC checks and decompression (client_int.h).
+ * records blob with CRC checks and decompression (client_int.h); the
+ * codec names of sluice.h.
  *
- * protocol/records.c builds and iterates uncompressed batches; this file
- * only rewrites the fixed header fields at the offsets records.h documents
- * and swaps the records region for its compressed (or decompressed) form,
- * recomputing batchLength and the CRC-32C.  A decompressed batch is
- * rebuilt as an uncompressed one so rec_iter reads it like any other.
+ * protocol/records.c builds and iterates uncompressed batches and
+ * protocol/codec.c swaps a batch's records for their compressed (or
+ * decompressed) form; this file only rewrites the producer fields at the
+ * offsets records.h documents.  A decompressed batch is an uncompressed
+ * one, so rec_iter reads it like any other.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -16,8 +17,6 @@
 #include "client_int.h"
 
 /* Offsets in a RecordBatch v2 (records.h). */
-#define OFF_BATCH_LENGTH 8
-#define OFF_CRC 17
 #define OFF_ATTRIBUTES 21
 #define OFF_PRODUCER_ID 43
 #define OFF_PRODUCER_EPOCH 51
@@ -26,10 +25,24 @@
 /* Largest decompressed batch accepted (Kafka bounds it by fetch sizes). */
 #define MAX_PLAIN (256u << 20)
 
-static void seal(uint8_t *p, size_t len)
+/* sluice.h's ids are the wire's, as protocol/codec.h has them. */
+_Static_assert((int)SLC_CODEC_GZIP == CODEC_GZIP && (int)SLC_CODEC_SNAPPY == CODEC_SNAPPY &&
+                   (int)SLC_CODEC_LZ4 == CODEC_LZ4 && (int)SLC_CODEC_ZSTD == CODEC_ZSTD,
+               "codec ids");
+
+static const char *const codec_names[] = { "none", "gzip", "snappy", "lz4", "zstd" };
+
+int slc_codec_parse(const char *name)
 {
-    sl_put_be32(p + OFF_BATCH_LENGTH, (uint32_t)(len - REC_LOG_OVERHEAD));
-    sl_put_be32(p + OFF_CRC, crc32c(0, p + OFF_ATTRIBUTES, len - OFF_ATTRIBUTES));
+    for (int i = 0; i < 5; i++)
+        if (!strcmp(name, codec_names[i]))
+            return i;
+    return -1;
+}
+
+const char *slc_codec_name(int codec)
+{
+    return codec >= 0 && codec < 5 ? codec_names[codec] : "?";
 }
 
 sl_err recset_finish(rec_builder *b, int codec, int level, int64_t pid, int16_t epoch,
@@ -37,49 +50,29 @@ sl_err recset_finish(rec_builder *b, int codec, int level, int64_t pid, int16_t 
 {
     size_t n;
     uint8_t *raw = rec_builder_finish(b, &n);
+    sl_err e;
 
     *out = NULL;
     *len = 0;
     if (!raw)
         return SL_E_NOMEM;
-    if (codec != SLC_CODEC_NONE) {
-        uint8_t *z, *nb;
-        size_t zn;
-        sl_err e = codec_compress(codec, level, raw + REC_HEADER_SIZE, n - REC_HEADER_SIZE,
-                                  &z, &zn);
-
-        if (e) {
-            free(raw);
-            return e;
-        }
-        nb = malloc(REC_HEADER_SIZE + zn);
-        if (!nb) {
-            free(z);
-            free(raw);
-            return SL_E_NOMEM;
-        }
-        memcpy(nb, raw, REC_HEADER_SIZE);
-        memcpy(nb + REC_HEADER_SIZE, z, zn);
-        free(z);
-        free(raw);
-        raw = nb;
-        n = REC_HEADER_SIZE + zn;
-        sl_put_be16(raw + OFF_ATTRIBUTES,
-                    (uint16_t)((sl_be16(raw + OFF_ATTRIBUTES) & ~REC_ATTR_CODEC_MASK) | codec));
-    }
     sl_put_be64(raw + OFF_PRODUCER_ID, (uint64_t)pid);
     sl_put_be16(raw + OFF_PRODUCER_EPOCH, (uint16_t)epoch);
     sl_put_be32(raw + OFF_BASE_SEQUENCE, (uint32_t)base_seq);
-    seal(raw, n);
-    *out = raw;
-    *len = n;
-    return SL_OK;
+    if (codec == SLC_CODEC_NONE) {
+        rec_batch_seal(raw, n);
+        *out = raw;
+        *len = n;
+        return SL_OK;
+    }
+    e = codec_batch_compress(raw, n, codec, level, out, len); /* sealed */
+    free(raw);
+    return e;
 }
 
 void recset_rd_init(recset_rd *r, const uint8_t *p, size_t n, bool check_crc)
 {
     uint8_t *plain = r->plain;
-    size_t cap = r->plain_cap;
     rec_header *h = r->hdrs;
     int32_t hcap = r->hdrs_cap;
 
@@ -88,7 +81,6 @@ void recset_rd_init(recset_rd *r, const uint8_t *p, size_t n, bool check_crc)
     r->end = p + n;
     r->check_crc = check_crc;
     r->plain = plain;
-    r->plain_cap = cap;
     r->hdrs = h;
     r->hdrs_cap = hcap;
     r->next_offset = -1;
@@ -100,7 +92,6 @@ void recset_rd_free(recset_rd *r)
     free(r->hdrs);
     r->plain = NULL;
     r->hdrs = NULL;
-    r->plain_cap = 0;
     r->hdrs_cap = 0;
 }
 
@@ -126,34 +117,20 @@ static sl_err decode_headers(recset_rd *r, rec_record *rec)
 /* Start iterating the batch at p (size bytes, header in b). */
 static sl_err open_batch(recset_rd *r, const uint8_t *p, size_t size, const rec_batch *b)
 {
-    int codec = b->attributes & REC_ATTR_CODEC_MASK;
     uint8_t *z;
     size_t zn;
     sl_err e;
 
     if (r->check_crc && crc32c(0, p + OFF_ATTRIBUTES, size - OFF_ATTRIBUTES) != b->crc)
         return SL_KE_CORRUPT_MESSAGE;
-    if (codec == SLC_CODEC_NONE)
+    if ((b->attributes & REC_ATTR_CODEC_MASK) == SLC_CODEC_NONE)
         return rec_iter_init(&r->it, p, size);
-    e = codec_decompress(codec, p + REC_HEADER_SIZE, size - REC_HEADER_SIZE, MAX_PLAIN, &z, &zn);
+    e = codec_batch_decompress(p, size, MAX_PLAIN, &z, &zn);
     if (e)
         return e == SL_E_RANGE || e == SL_E_NOMEM ? e : SL_KE_CORRUPT_MESSAGE;
-    if (r->plain_cap < REC_HEADER_SIZE + zn) {
-        uint8_t *np = realloc(r->plain, REC_HEADER_SIZE + zn);
-
-        if (!np) {
-            free(z);
-            return SL_E_NOMEM;
-        }
-        r->plain = np;
-        r->plain_cap = REC_HEADER_SIZE + zn;
-    }
-    memcpy(r->plain, p, REC_HEADER_SIZE);
-    memcpy(r->plain + REC_HEADER_SIZE, z, zn);
-    free(z);
-    sl_put_be16(r->plain + OFF_ATTRIBUTES, (uint16_t)(b->attributes & ~REC_ATTR_CODEC_MASK));
-    seal(r->plain, REC_HEADER_SIZE + zn);
-    return rec_iter_init(&r->it, r->plain, REC_HEADER_SIZE + zn);
+    free(r->plain);
+    r->plain = z;
+    return rec_iter_init(&r->it, r->plain, zn);
 }
 
 sl_err recset_next(recset_rd *r, int64_t min_offset, rec_record *out)

@@ -157,6 +157,12 @@ void rec_batch_set_log_append_time(uint8_t *p, size_t len, int64_t ts)
     sl_put_be32(p + OFF_CRC, crc32c(0, p + OFF_ATTRIBUTES, len - OFF_ATTRIBUTES));
 }
 
+void rec_batch_seal(uint8_t *p, size_t len)
+{
+    sl_put_be32(p + OFF_BATCH_LENGTH, (uint32_t)(len - REC_LOG_OVERHEAD));
+    sl_put_be32(p + OFF_CRC, crc32c(0, p + OFF_ATTRIBUTES, len - OFF_ATTRIBUTES));
+}
+
 /* --- iterator ----------------------------------------------------------- */
 
 /* Wrapping add: deltas come off the wire, and signed overflow is UB. */

@@ -7,7 +7,8 @@
  *   23 lastOffsetDelta i32 | 27 baseTimestamp i64 | 35 maxTimestamp i64 |
  *   43 producerId i64 | 51 producerEpoch i16 | 53 baseSequence i32 |
  *   57 recordCount i32 | 61 records...
- * The broker never decompresses: everything it needs is in the header.
+ * The produce path never decompresses: everything it needs is in the
+ * header.  codec.h swaps a batch's records for their (de)compressed form.
  */
 #ifndef SL_RECORDS_H
 #define SL_RECORDS_H
@@ -84,8 +85,11 @@ void rec_batch_set_leader_epoch(uint8_t *p, int32_t epoch);
  * (over the batch's own length; len only bounds it).  No-op unless
  * rec_batch_peek(p, len) is SL_OK. */
 void rec_batch_set_log_append_time(uint8_t *p, size_t len, int64_t ts);
+/* After a rewrite of a batch of exactly len bytes (header fields, or its
+ * records swapped): set batchLength to len - 12 and recompute the CRC. */
+void rec_batch_seal(uint8_t *p, size_t len);
 
-/* --- records inside an uncompressed batch (client side, tests) -------- */
+/* --- records inside an uncompressed batch (client, ListOffsets, tests) - */
 
 typedef struct rec_header {
     sl_bytes key, value;
@@ -108,7 +112,7 @@ typedef struct rec_iter {
 } rec_iter;
 
 /* Iterate the records of one uncompressed batch (SL_KE_UNSUPPORTED_COMPRESSION_TYPE
- * if compressed: decompression is the client's job).  Also checks the CRC
+ * if compressed: codec_batch_decompress() first).  Also checks the CRC
  * (SL_KE_CORRUPT_MESSAGE); rec_batch_peek's errors come back unchanged. */
 sl_err rec_iter_init(rec_iter *it, const uint8_t *batch, size_t len);
 /* true and *out filled, or false at the end or on error (it->err:

@@ -1,7 +1,8 @@
 /*
  * read.c - the read side of a partition log: the byte range that serves a
  * fetch (plog_read) and ListOffsets by time (plog_offset_for_time, through
- * the segments' time indexes).
+ * the segments' time indexes, then the records of one batch: decompressed
+ * if need be, the only place the broker decompresses).
  *
  * Reads see only what is below the high watermark: every byte below a
  * segment's `written` is a whole batch whose write has completed (log.c,
@@ -14,6 +15,8 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
+
+#include "../protocol/codec.h"
 
 /* --- read -------------------------------------------------------------------- */
 
@@ -114,7 +117,21 @@ sl_err plog_read(plog *l, int64_t offset, int64_t max_bytes, plog_slice *out)
     return SL_OK;
 }
 
-/* The first record of the batch at pos with timestamp >= ts. */
+/*
+ * The most a compressed batch's records may take decompressed for
+ * ListOffsets to look inside it.  Storage does not know message.max.bytes,
+ * and a batch stored under an older, larger limit stays readable, so the
+ * bound is fixed: 64 MiB is 64 times Kafka's default message.max.bytes
+ * (1 MiB), more than real record data compresses by, yet small enough that
+ * one ListOffsets on the loop cannot pin much memory or time.  A batch past
+ * it (a zip bomb, or a huge limit) gets the batch answer, as before.
+ */
+#define FIND_MAX_PLAIN (64u << 20)
+
+/* The first record of the batch at pos with timestamp >= ts: the exact
+ * record, as Kafka answers, decompressing the batch if it is compressed.
+ * Falls back to the batch's base offset and max timestamp (never an error)
+ * when the batch cannot be read, decompressed or iterated. */
 static void first_record_at(plog *l, seg *s, int64_t pos, const rec_batch *h, int64_t ts,
                             int64_t *offset, int64_t *timestamp)
 {
@@ -126,15 +143,29 @@ static void first_record_at(plog *l, seg *s, int64_t pos, const rec_batch *h, in
 
     *offset = h->base_offset;
     *timestamp = h->max_timestamp;
-    /* Compressed: the broker never decompresses.  LogAppendTime: every
-     * record has the batch's time. */
-    if ((h->attributes & REC_ATTR_CODEC_MASK) || (h->attributes & REC_ATTR_LOG_APPEND_TIME))
+    /* LogAppendTime: every record has the batch's time, so the first
+     * record (the base offset) is the answer. */
+    if (h->attributes & REC_ATTR_LOG_APPEND_TIME)
         return;
     buf = malloc(size);
     if (!buf)
         return;
-    if (io->ops->pread(io, s->log_fd, buf, size, (off_t)pos) == (int64_t)size &&
-        rec_iter_init(&it, buf, size) == SL_OK) {
+    if (io->ops->pread(io, s->log_fd, buf, size, (off_t)pos) != (int64_t)size)
+        goto out;
+    if (h->attributes & REC_ATTR_CODEC_MASK) {
+        uint8_t *plain;
+        size_t n;
+
+        /* The CRC first, as rec_iter_init checks it for a plain batch: the
+         * disk may have garbled what was appended. */
+        if (rec_batch_validate(buf, size, NULL) != SL_OK ||
+            codec_batch_decompress(buf, size, FIND_MAX_PLAIN, &plain, &n) != SL_OK)
+            goto out;
+        free(buf);
+        buf = plain;
+        size = n;
+    }
+    if (rec_iter_init(&it, buf, size) == SL_OK) {
         while (rec_iter_next(&it, &r)) {
             if (r.timestamp >= ts) {
                 *offset = r.offset;
@@ -143,6 +174,7 @@ static void first_record_at(plog *l, seg *s, int64_t pos, const rec_batch *h, in
             }
         }
     }
+out:
     free(buf);
 }
 

@@ -198,9 +198,10 @@ sl_err plog_read(plog *l, int64_t offset, int64_t max_bytes, plog_slice *out);
 
 /* ListOffsets by time: in the first batch at or after the log start
  * whose max timestamp is >= ts, the first record whose timestamp is >= ts
- * and that timestamp (Kafka's answer) when the batch is uncompressed and
- * CreateTime; else the batch's base offset and max timestamp (the broker
- * never decompresses).  The offset is at least the log start.  Offset and
+ * and that timestamp (Kafka's answer), decompressing a compressed batch
+ * (up to 64 MiB of records); the batch's base offset and max timestamp
+ * for a LogAppendTime batch (every record has that time) or one that
+ * cannot be read or decompressed.  The offset is at least the log start.  Offset and
  * timestamp -1 if no batch below the high watermark qualifies.  The time
  * index finds the segment and the place in it; then a few batch headers
  * are read. */

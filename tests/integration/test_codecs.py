@@ -7,7 +7,8 @@ records are read back exactly with assign + seek.  The first batch of every
 segment is read from disk to check that the stored codec (attributes, low 3
 bits) is the one the producer used: compressed batches pass through
 untouched.  confluent-kafka also reads watermarks, offsets for times (in the
-middle and past the end), metadata for all topics and for one, and meets
+middle and past the end, and the exact record inside compressed batches of
+every codec), metadata for all topics and for one, and meets
 UNKNOWN_TOPIC_OR_PART (auto-create off) and INVALID_TOPIC_EXCEPTION.
 
 kafka-python's codecs need Debian's python3-lz4, python3-snappy and
@@ -80,22 +81,28 @@ def make_records(tag, part):
     return out
 
 
-def segment_codecs(topic, part):
-    """Codec of every batch in the partition's first segment file."""
+def segment_batches(topic, part):
+    """(base offset, last offset, codec) of every batch in the partition's
+    first segment file."""
     files = sorted(glob.glob(os.path.join(B.data_dir, "%s-%d" % (topic, part), "*.log")))
     assert files, "no segment for %s-%d in %s" % (topic, part, B.data_dir)
     with open(files[0], "rb") as f:
         data = f.read()
-    codecs = []
+    batches = []
     pos = 0
     while pos + 61 <= len(data):
-        (length,) = struct.unpack_from(">i", data, pos + 8)
+        (base, length) = struct.unpack_from(">qi", data, pos)
         assert data[pos + 16] == 2, "magic %d at %d" % (data[pos + 16], pos)
-        (attrs,) = struct.unpack_from(">h", data, pos + 21)
-        codecs.append(attrs & 7)
+        (attrs, last_delta) = struct.unpack_from(">hi", data, pos + 21)
+        batches.append((base, base + last_delta, attrs & 7))
         pos += 12 + length
-    assert codecs, "no batch in %s" % files[0]
-    return codecs
+    assert batches, "no batch in %s" % files[0]
+    return batches
+
+
+def segment_codecs(topic, part):
+    """Codec of every batch in the partition's first segment file."""
+    return [codec for _, _, codec in segment_batches(topic, part)]
 
 
 def check_stored_codec(topic, codec):
@@ -329,9 +336,9 @@ def test_cross_client_reads():
 
 
 def test_confluent_watermarks_and_offsets_for_times():
-    """Watermarks of a compressed topic; offsets for times on an uncompressed one
-    (sluice answers a time inside a compressed batch with the batch's first
-    offset, not the record's: see the report)."""
+    """Watermarks of a compressed topic; offsets for times on an uncompressed one,
+    then on a topic of every codec: the exact record, also inside a compressed
+    batch (as Kafka answers), never the batch's first offset."""
     broker()
     topic = "ck-zstd-a1"
     if topic not in SENT:
@@ -357,8 +364,32 @@ def test_confluent_watermarks_and_offsets_for_times():
             res = c.offsets_for_times([CTP(times, p, ts)], timeout=timeout(10))
             assert len(res) == 1 and res[0].error is None, res
             assert (res[0].partition, res[0].offset) == (p, want), (p, ts, res[0].offset, want)
+        for codec in ("gzip", "lz4", "snappy", "zstd"):
+            check_offsets_for_times_compressed(c, codec)
     finally:
         c.close()
+
+
+def check_offsets_for_times_compressed(c, codec):
+    """Every record's own timestamp names that record, and one millisecond
+    later names the next (or none past the end), in a topic of compressed
+    batches; records inside a batch (not its first) must be among them."""
+    topic = "ck-%s-a1" % codec
+    if topic not in SENT:
+        ck_produce(topic, codec, "1")
+    check_stored_codec(topic, codec)
+    inside = 0
+    for p in range(NPART):
+        recs = SENT[topic][p]
+        bases = {base for base, _, _ in segment_batches(topic, p)}
+        inside += sum(1 for i in range(len(recs)) if i not in bases)
+        for i, rec in enumerate(recs):
+            for ts, want in ((rec[3], i), (rec[3] + 1, i + 1 if i + 1 < len(recs) else -1)):
+                res = c.offsets_for_times([CTP(topic, p, ts)], timeout=timeout(10))
+                assert len(res) == 1 and res[0].error is None, res
+                assert res[0].offset == want, "%s[%d] time %d: offset %d, want %d (batches %r)" % (
+                    topic, p, ts, res[0].offset, want, sorted(bases))
+    assert inside > 0, "%s: every record is a batch of its own; nothing inside a batch" % topic
 
 
 def test_confluent_metadata():

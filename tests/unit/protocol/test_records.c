@@ -476,7 +476,7 @@ Test(records, producer_id_needs_a_sequence)
     cr_expect_eq(rec_batch_validate(buf, sizeof(buf), NULL), SL_KE_INVALID_RECORD);
 }
 
-/* The broker never decompresses: a compressed batch validates, and only the
+/* The produce path never decompresses: a compressed batch validates, and the
  * iterator refuses it. */
 Test(records, compressed_batch_validates_but_does_not_iterate)
 {

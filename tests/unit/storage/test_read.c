@@ -1,6 +1,7 @@
 /* test_read.c - storage/read.c: fetch slices (whole batches, max_bytes,
- * the high watermark, segment boundaries) and offsets for timestamps. */
-#include "protocol/crc32c.h"
+ * the high watermark, segment boundaries) and offsets for timestamps,
+ * inside compressed batches too. */
+#include "protocol/codec.h"
 #include "storage/storage_int.h"
 #include "storage_test.h"
 
@@ -37,11 +38,11 @@ Test(read, max_bytes_takes_whole_batches)
 
 /* --- offset for time ------------------------------------------------------ */
 
-/* Set the codec bits (pretend compressed) and fix the CRC. */
+/* Set the codec bits (pretend gzip: the records are not) and fix the CRC. */
 static void mark_compressed(uint8_t *b, size_t len)
 {
-    sl_put_be16(b + 21, (uint16_t)(sl_be16(b + 21) | 1));
-    sl_put_be32(b + 17, crc32c(0, b + 21, len - 21));
+    sl_put_be16(b + 21, (uint16_t)(sl_be16(b + 21) | CODEC_GZIP));
+    rec_batch_seal(b, len);
 }
 
 Test(read, offset_for_time)
@@ -72,7 +73,7 @@ Test(read, offset_for_time)
     cr_assert_eq(off, 12, "past the batch's max: the next batch");
     cr_assert_eq(ts, 4000);
     cr_assert_eq(plog_offset_for_time(f.log, 6002, &off, &ts), SL_OK);
-    cr_assert_eq(off, 20, "compressed: the batch's base offset");
+    cr_assert_eq(off, 20, "not really gzip: the batch's base offset and max timestamp");
     cr_assert_eq(ts, 6003);
     cr_assert_eq(plog_offset_for_time(f.log, 8003, &off, &ts), SL_OK);
     cr_assert_eq(off, 31);
@@ -89,6 +90,114 @@ Test(read, offset_for_time)
     fx_fini(&f);
 }
 
+
+/* st_batch's n records at ts, ts + 1, ..., compressed with codec; with
+ * corrupt, half its compressed bytes overwritten (the CRC made to match, so
+ * storage takes it). */
+static uint8_t *st_zbatch(int codec, int n, int64_t ts, bool corrupt, size_t *len)
+{
+    size_t plen;
+    uint8_t *plain = st_batch(n, ts, 40, n, &plen), *z;
+
+    cr_assert_eq(codec_batch_compress(plain, plen, codec, 0, &z, len), SL_OK, "codec %d", codec);
+    free(plain);
+    if (corrupt) {
+        memset(z + REC_HEADER_SIZE, 0x5A, (*len - REC_HEADER_SIZE) / 2);
+        rec_batch_seal(z, *len);
+    }
+    return z;
+}
+
+/* Append b (owned: freed here). */
+static void append_batch(fixture *f, uint8_t *b, size_t len)
+{
+    st_cbs rec = { 0 };
+    st_cb_ud ud = { &rec, 0 };
+
+    cr_assert_eq(plog_append(f->log, b, len, false, st_cb, &ud), SL_OK);
+    cr_assert_eq(rec.n, 1);
+    cr_assert_eq(rec.err[0], SL_OK);
+    free(b);
+}
+
+static void want_time(fixture *f, int64_t at, int64_t want_off, int64_t want_ts, const char *why)
+{
+    int64_t off, ts;
+
+    cr_assert_eq(plog_offset_for_time(f->log, at, &off, &ts), SL_OK);
+    cr_assert_eq(off, want_off, "%s: time %ld gave offset %ld, want %ld", why, (long)at,
+                 (long)off, (long)want_off);
+    if (want_off >= 0)
+        cr_assert_eq(ts, want_ts, "%s: time %ld gave timestamp %ld, want %ld", why, (long)at,
+                     (long)ts, (long)want_ts);
+}
+
+static void compressed_offsets_for_time(int codec)
+{
+    fixture f;
+    size_t len;
+    uint8_t *b;
+
+    fx_init(&f, st_small_config(1 << 20, 256));
+    b = st_batch(4, 1000, 20, 1, &len); /* 0-3 */
+    append_batch(&f, b, len);
+    b = st_zbatch(codec, 50, 2000, false, &len); /* 4-53 */
+    append_batch(&f, b, len);
+    b = st_zbatch(codec, 50, 3000, false, &len); /* 54-103 */
+    append_batch(&f, b, len);
+    b = st_zbatch(codec, 10, 4000, true, &len); /* 104-113, corrupt */
+    append_batch(&f, b, len);
+    b = st_zbatch(codec, 10, 5000, false, &len); /* 114-123 */
+    append_batch(&f, b, len);
+    for (int pass = 0; pass < 2; pass++) {
+        want_time(&f, 2025, 29, 2025, "the middle of a compressed batch");
+        want_time(&f, 2000, 4, 2000, "a compressed batch's first record");
+        want_time(&f, 1500, 4, 2000, "between batches: the next record");
+        want_time(&f, 2049, 53, 2049, "a compressed batch's last record");
+        want_time(&f, 2050, 54, 3000, "past a batch's max: the next batch");
+        want_time(&f, 3007, 61, 3007, "the second compressed batch");
+        want_time(&f, 4005, 104, 4009, "corrupt payload: the batch's base offset and max time");
+        want_time(&f, 5003, 117, 5003, "after the corrupt batch, exact again");
+        want_time(&f, 5009, 123, 5009, "the last record");
+        want_time(&f, 5010, -1, -1, "past the end");
+        fx_reopen(&f); /* the same from the files alone */
+    }
+    fx_fini(&f);
+}
+
+Test(read, offset_for_time_inside_compressed_batches)
+{
+    for (int c = CODEC_GZIP; c <= CODEC_ZSTD; c++)
+        compressed_offsets_for_time(c);
+}
+
+/* A batch whose records decompress past read.c's bound (64 MiB) gets the
+ * batch answer, not an allocation without end. */
+Test(read, offset_for_time_oversize_compressed_batch_falls_back)
+{
+    size_t big = (64u << 20) + 1, plen, len;
+    rec_builder *b = rec_builder_new(7000);
+    char *val = calloc(1, big);
+    uint8_t *plain, *z;
+    fixture f;
+
+    cr_assert(b && val);
+    cr_assert_eq(rec_builder_add(b, 7000, SL_BYTES_NULL, sl_bytes_make(val, big), NULL, 0),
+                 SL_OK);
+    cr_assert_eq(rec_builder_add(b, 7001, SL_BYTES_NULL, sl_bytes_str("small"), NULL, 0), SL_OK);
+    free(val);
+    plain = rec_builder_finish(b, &plen);
+    rec_builder_free(b);
+    cr_assert_eq(codec_batch_compress(plain, plen, CODEC_ZSTD, 0, &z, &len), SL_OK);
+    free(plain);
+    fx_init(&f, st_small_config(1 << 20, 256));
+    plain = st_zbatch(CODEC_ZSTD, 10, 6000, false, &plen); /* 0-9 */
+    append_batch(&f, plain, plen);
+    append_batch(&f, z, len); /* 10-11 */
+    want_time(&f, 6004, 4, 6004, "a small batch is exact");
+    want_time(&f, 7001, 10, 7001, "too big to look inside: the batch's base offset");
+    fx_fini(&f);
+}
 
 Test(read, never_crosses_a_segment)
 {

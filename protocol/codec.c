@@ -1,6 +1,11 @@
 /*
  * codec.c - the record-batch compression codecs, over Debian's libraries:
- * gzip (zlib), snappy (libsnappy), lz4 (liblz4 frames) and zstd (libzstd).
+ * gzip (zlib), snappy (libsnappy), lz4 (liblz4 frames) and zstd (libzstd),
+ * and the swap of a batch's records section for its compressed or
+ * decompressed form (codec.h).  Pure code on bytes: the client compresses
+ * what it produces and decompresses what it fetches; the broker
+ * decompresses only to answer ListOffsets by time inside a compressed
+ * batch (storage/read.c), never on the produce path.
  *
  * Wire formats, as Kafka's clients write them:
  *  - gzip: an RFC 1952 stream (zlib windowBits 15 + 16); read with
@@ -14,8 +19,14 @@
  *  - zstd: one zstd frame; read with the streaming API since Java's
  *    writer omits the content size.
  * Decompression never produces more than max_out bytes (SL_E_RANGE), so a
- * hostile batch cannot make the client allocate without bound.
+ * hostile batch cannot make its reader allocate without bound.
+ *
+ * Every codec appends to its output buffer (obuf) after the bytes already
+ * in it, so a batch's 61-byte header goes in first and the records follow
+ * without another copy.
  */
+#include "codec.h"
+
 #include <lz4frame.h>
 #include <snappy-c.h>
 #include <stdlib.h>
@@ -23,22 +34,9 @@
 #include <zlib.h>
 #include <zstd.h>
 
-#include "client_int.h"
+#include "records.h"
 
-static const char *const codec_names[] = { "none", "gzip", "snappy", "lz4", "zstd" };
-
-int slc_codec_parse(const char *name)
-{
-    for (int i = 0; i < 5; i++)
-        if (!strcmp(name, codec_names[i]))
-            return i;
-    return -1;
-}
-
-const char *slc_codec_name(int codec)
-{
-    return codec >= 0 && codec < 5 ? codec_names[codec] : "?";
-}
+#define OFF_ATTRIBUTES 21 /* records.h */
 
 /* A growable output buffer bounded by max. */
 typedef struct obuf {
@@ -94,10 +92,10 @@ static sl_err gzip_compress(int level, const uint8_t *in, size_t n, obuf *o)
     }
     z.next_in = (Bytef *)in;
     z.avail_in = (uInt)n;
-    z.next_out = o->p;
-    z.avail_out = (uInt)o->cap;
+    z.next_out = o->p + o->len;
+    z.avail_out = (uInt)(o->cap - o->len);
     rc = deflate(&z, Z_FINISH);
-    o->len = z.total_out;
+    o->len += z.total_out;
     deflateEnd(&z);
     return rc == Z_STREAM_END ? SL_OK : SL_E_IO;
 }
@@ -148,10 +146,10 @@ static sl_err snappy_compress_xerial(const uint8_t *in, size_t n, obuf *o)
 
     if (!obuf_reserve(o, 16 + nblocks * (4 + snappy_max_compressed_length(XERIAL_BLOCK))))
         return SL_E_NOMEM;
-    memcpy(o->p, xerial_magic, 8);
-    sl_put_be32(o->p + 8, 1);  /* version */
-    sl_put_be32(o->p + 12, 1); /* compatible version */
-    o->len = 16;
+    memcpy(o->p + o->len, xerial_magic, 8);
+    sl_put_be32(o->p + o->len + 8, 1);  /* version */
+    sl_put_be32(o->p + o->len + 12, 1); /* compatible version */
+    o->len += 16;
     for (size_t off = 0; off < n; off += XERIAL_BLOCK) {
         size_t len = n - off < XERIAL_BLOCK ? n - off : XERIAL_BLOCK;
         size_t out = o->cap - o->len - 4;
@@ -219,10 +217,10 @@ static sl_err lz4_compress(int level, const uint8_t *in, size_t n, obuf *o)
     bound = LZ4F_compressFrameBound(n, &prefs);
     if (!obuf_reserve(o, bound))
         return SL_E_NOMEM;
-    rc = LZ4F_compressFrame(o->p, o->cap, in, n, &prefs);
+    rc = LZ4F_compressFrame(o->p + o->len, o->cap - o->len, in, n, &prefs);
     if (LZ4F_isError(rc))
         return SL_E_IO;
-    o->len = rc;
+    o->len += rc;
     return SL_OK;
 }
 
@@ -267,10 +265,10 @@ static sl_err zstd_compress(int level, const uint8_t *in, size_t n, obuf *o)
 
     if (!obuf_reserve(o, ZSTD_compressBound(n)))
         return SL_E_NOMEM;
-    rc = ZSTD_compress(o->p, o->cap, in, n, level ? level : 3);
+    rc = ZSTD_compress(o->p + o->len, o->cap - o->len, in, n, level ? level : 3);
     if (ZSTD_isError(rc))
         return SL_E_IO;
-    o->len = rc;
+    o->len += rc;
     return SL_OK;
 }
 
@@ -307,33 +305,42 @@ static sl_err zstd_decompress(const uint8_t *in, size_t n, obuf *o)
     return e;
 }
 
-sl_err codec_compress(int codec, int level, const uint8_t *in, size_t n, uint8_t **out,
-                      size_t *outlen)
+/* Compress or decompress in[0..n) onto the end of o; on failure o->p is
+ * freed and o is empty. */
+static sl_err run(bool compress, int codec, int level, const uint8_t *in, size_t n, obuf *o)
 {
-    obuf o = { NULL, 0, 0, SIZE_MAX };
     sl_err e;
 
     switch (codec) {
-    case SLC_CODEC_GZIP:
-        e = gzip_compress(level, in, n, &o);
+    case CODEC_GZIP:
+        e = compress ? gzip_compress(level, in, n, o) : gzip_decompress(in, n, o);
         break;
-    case SLC_CODEC_SNAPPY:
-        e = snappy_compress_xerial(in, n, &o);
+    case CODEC_SNAPPY:
+        e = compress ? snappy_compress_xerial(in, n, o) : snappy_decompress(in, n, o);
         break;
-    case SLC_CODEC_LZ4:
-        e = lz4_compress(level, in, n, &o);
+    case CODEC_LZ4:
+        e = compress ? lz4_compress(level, in, n, o) : lz4_decompress(in, n, o);
         break;
-    case SLC_CODEC_ZSTD:
-        e = zstd_compress(level, in, n, &o);
+    case CODEC_ZSTD:
+        e = compress ? zstd_compress(level, in, n, o) : zstd_decompress(in, n, o);
         break;
     default:
         e = SL_KE_UNSUPPORTED_COMPRESSION_TYPE;
     }
     if (e) {
-        free(o.p);
-        o.p = NULL;
-        o.len = 0;
+        free(o->p);
+        o->p = NULL;
+        o->len = o->cap = 0;
     }
+    return e;
+}
+
+sl_err codec_compress(int codec, int level, const uint8_t *in, size_t n, uint8_t **out,
+                      size_t *outlen)
+{
+    obuf o = { NULL, 0, 0, SIZE_MAX };
+    sl_err e = run(true, codec, level, in, n, &o);
+
     *out = o.p;
     *outlen = o.len;
     return e;
@@ -343,30 +350,68 @@ sl_err codec_decompress(int codec, const uint8_t *in, size_t n, size_t max_out,
                         uint8_t **out, size_t *outlen)
 {
     obuf o = { NULL, 0, 0, max_out };
-    sl_err e;
+    sl_err e = run(false, codec, 0, in, n, &o);
 
-    switch (codec) {
-    case SLC_CODEC_GZIP:
-        e = gzip_decompress(in, n, &o);
-        break;
-    case SLC_CODEC_SNAPPY:
-        e = snappy_decompress(in, n, &o);
-        break;
-    case SLC_CODEC_LZ4:
-        e = lz4_decompress(in, n, &o);
-        break;
-    case SLC_CODEC_ZSTD:
-        e = zstd_decompress(in, n, &o);
-        break;
-    default:
-        e = SL_KE_UNSUPPORTED_COMPRESSION_TYPE;
-    }
-    if (e) {
-        free(o.p);
-        o.p = NULL;
-        o.len = 0;
-    }
     *out = o.p;
     *outlen = o.len;
     return e;
+}
+
+/* --- whole batches ------------------------------------------------------------ */
+
+/* The header of the batch h (at batch), then its records section
+ * compressed (compress: with codec) or decompressed (with the batch's
+ * codec), with the codec bits set to codec or none and batchLength and the
+ * CRC made to match. */
+static sl_err swap_records(const uint8_t *batch, const rec_batch *h, bool compress, int codec,
+                           int level, size_t max_out, uint8_t **out, size_t *outlen)
+{
+    int from = h->attributes & REC_ATTR_CODEC_MASK;
+    obuf o = { NULL, 0, 0, max_out };
+    sl_err e;
+
+    if (compress ? from != CODEC_NONE || codec == CODEC_NONE : from == CODEC_NONE)
+        return SL_E_INVAL;
+    if (!obuf_reserve(&o, REC_HEADER_SIZE))
+        return SL_E_NOMEM;
+    memcpy(o.p, batch, REC_HEADER_SIZE);
+    o.len = REC_HEADER_SIZE;
+    e = run(compress, compress ? codec : from, level, batch + REC_HEADER_SIZE,
+            rec_batch_size(h) - REC_HEADER_SIZE, &o);
+    if (e)
+        return e;
+    if (o.len - REC_LOG_OVERHEAD > INT32_MAX) {
+        free(o.p);
+        return SL_E_RANGE; /* batchLength is an int32 */
+    }
+    sl_put_be16(o.p + OFF_ATTRIBUTES, (uint16_t)((h->attributes & ~REC_ATTR_CODEC_MASK) |
+                                                 (compress ? codec : CODEC_NONE)));
+    rec_batch_seal(o.p, o.len);
+    *out = o.p;
+    *outlen = o.len;
+    return SL_OK;
+}
+
+sl_err codec_batch_compress(const uint8_t *batch, size_t len, int codec, int level,
+                            uint8_t **out, size_t *outlen)
+{
+    rec_batch h;
+    sl_err e = rec_batch_peek(batch, len, &h);
+
+    *out = NULL;
+    *outlen = 0;
+    return e ? e : swap_records(batch, &h, true, codec, level, SIZE_MAX, out, outlen);
+}
+
+sl_err codec_batch_decompress(const uint8_t *batch, size_t len, size_t max_records,
+                              uint8_t **out, size_t *outlen)
+{
+    rec_batch h;
+    sl_err e = rec_batch_peek(batch, len, &h);
+    size_t max_out = max_records > SIZE_MAX - REC_HEADER_SIZE ? SIZE_MAX
+                                                              : REC_HEADER_SIZE + max_records;
+
+    *out = NULL;
+    *outlen = 0;
+    return e ? e : swap_records(batch, &h, false, 0, 0, max_out, out, outlen);
 }
