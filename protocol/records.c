@@ -92,6 +92,33 @@ sl_err rec_batch_validate(const uint8_t *p, size_t n, rec_batch *out)
     return SL_OK;
 }
 
+/* Kafka's LogValidator on an uncompressed batch from a client: every
+ * record parses inside its length, the records fill the batch exactly,
+ * their number is the batch's count and record i has offset delta i.  A
+ * compressed batch is not opened (the broker never decompresses on the
+ * produce path): its consumers find out. */
+static int64_t add_wrap(int64_t a, int64_t b);
+
+static sl_err check_records(const uint8_t *p, const rec_batch *b)
+{
+    rec_iter it;
+    rec_record r;
+
+    if (b->attributes & REC_ATTR_CODEC_MASK)
+        return SL_OK;
+    memset(&it, 0, sizeof it);
+    it.batch = *b;
+    it.p = p + REC_HEADER_SIZE;
+    it.end = p + rec_batch_size(b);
+    while (rec_iter_next(&it, &r)) {
+        if (r.offset != add_wrap(b->base_offset, it.index - 1))
+            return SL_KE_INVALID_RECORD;
+    }
+    if (it.err != SL_OK || it.index != b->record_count)
+        return SL_KE_CORRUPT_MESSAGE;
+    return SL_OK;
+}
+
 sl_err rec_set_check(const uint8_t *p, size_t n, int32_t *nbatches)
 {
     size_t off = 0;
@@ -106,6 +133,8 @@ sl_err rec_set_check(const uint8_t *p, size_t n, int32_t *nbatches)
          * not a reason to wait for more bytes. */
         if (e == SL_E_SHORT)
             return SL_KE_CORRUPT_MESSAGE;
+        if (e == SL_OK)
+            e = check_records(p + off, &b);
         if (e != SL_OK)
             return e;
         if (count == INT32_MAX)

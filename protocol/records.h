@@ -67,7 +67,10 @@ sl_err rec_batch_validate(const uint8_t *p, size_t n, rec_batch *out);
 /* Walk a records blob (a Produce partition's records) of whole batches:
  * returns the number of batches, or a negative sl_err as above (a partial
  * trailing batch is SL_KE_CORRUPT_MESSAGE here: a producer sends whole
- * batches).  Validates every batch.
+ * batches).  Validates every batch, and the records of an uncompressed
+ * one: they must parse, fill the batch exactly, number recordCount and
+ * carry offset deltas 0, 1, ... (CORRUPT_MESSAGE, or INVALID_RECORD for a
+ * wrong delta).
  * The errors are positive Kafka codes, so the negative return is the code
  * negated (-SL_KE_CORRUPT_MESSAGE, -SL_KE_INVALID_RECORD): else
  * CORRUPT_MESSAGE (2) would read as two batches.  rec_set_check says the

@@ -423,7 +423,8 @@ def test_raw_duplicates_gaps_epochs():
         restart_same_port(b, "sigterm")
         c = w.Conn("127.0.0.1", b.port, timeout=timeout(10))
         assert raw_produce(c, RAW, pid, 1, 2, 1, "e1") == (0, 15), "dup after restart"
-        assert b.log_contains(r"producer state from its snapshot and 0 batch headers"), b.tail()
+        wait_until(lambda: b.log_contains(r"producer state from its snapshot and 0 batch headers"),
+                   10, "the state to come from the snapshot")
         assert raw_produce(c, RAW, pid, 1, 3, 1, "e1") == (0, 16)
         assert raw_produce(c, RAW, pid, 1, 3, 1, "e1", acks=1) == (0, 16)
         pid4 = init_producer_id(c)
@@ -441,7 +442,8 @@ def test_raw_duplicates_gaps_epochs():
         assert raw_produce(c, RAW, pid, 1, 3, 1, "e1") == (0, 16), "dup after snapshot + SIGKILL"
         assert raw_produce(c, RAW, pid, 1, 2, 1, "e1") == (0, 15), "dup after snapshot + SIGKILL"
         assert raw_produce(c, RAW, pid2, 0, 1, 1, "p2") == (0, 17)
-        assert b.log_contains(r"producer state from its snapshot and 1 batch headers"), b.tail()
+        wait_until(lambda: b.log_contains(r"producer state from its snapshot and 1 batch headers"),
+                   10, "the state to come from the snapshot and one batch after it")
         c.close()
     finally:
         b.close()

@@ -834,3 +834,43 @@ Test(records, every_records_region_truncation_fails)
     }
     free(g);
 }
+
+/* --- a Produce's records: the records of an uncompressed batch too ------ */
+
+static sl_err set_check(const void *body, size_t body_len, int32_t count, int16_t attrs)
+{
+    size_t len;
+    uint8_t *p = make_batch(body, body_len, count, count - 1, &len);
+    int32_t nb = -1;
+    sl_err e;
+
+    put16(p + 21, (uint16_t)attrs);
+    fix_crc(p, len);
+    e = rec_set_check(p, len, &nb);
+    cr_expect_eq(nb, e == SL_OK ? 1 : 0);
+    free(p);
+    return e;
+}
+
+Test(records, set_check_opens_uncompressed_records)
+{
+    /* Well formed. */
+    cr_expect_eq(set_check(two_recs, sizeof two_recs, 2, 0), SL_OK);
+    /* A record whose length does not match its fields. */
+    static const uint8_t longer[] = { 0x10, 0x00, 0x00, 0x00, 0x01, 0x02, 'a', 0x00, 0x00 };
+    cr_expect_eq(set_check(longer, sizeof longer, 1, 0), SL_KE_CORRUPT_MESSAGE);
+    /* Fewer records than counted. */
+    cr_expect_eq(set_check(two_recs, 8, 2, 0), SL_KE_CORRUPT_MESSAGE);
+    /* More bytes than the counted records. */
+    cr_expect_eq(set_check(two_recs, sizeof two_recs, 1, 0), SL_KE_CORRUPT_MESSAGE);
+    /* Garbage instead of records. */
+    static const uint8_t junk[] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 1, 2, 3 };
+    cr_expect_eq(set_check(junk, sizeof junk, 1, 0), SL_KE_CORRUPT_MESSAGE);
+    /* Offset deltas 0, 0: INVALID_RECORD, as Kafka's LogValidator. */
+    uint8_t dup[sizeof two_recs];
+    memcpy(dup, two_recs, sizeof dup);
+    dup[11] = 0x00; /* the second record's offset delta */
+    cr_expect_eq(set_check(dup, sizeof dup, 2, 0), SL_KE_INVALID_RECORD);
+    /* A compressed batch is not opened on the produce path. */
+    cr_expect_eq(set_check(junk, sizeof junk, 1, 1), SL_OK);
+}
