@@ -611,7 +611,20 @@ setTimeout(() => { console.log(JSON.stringify({ deadline: true })); process.exit
   });
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1,
                                     allowAutoTopicCreation: true });
-  await producer.connect();
+  // kafkajs 2.2.4 does not retry its first connection (Metadata, then
+  // InitProducerId) when the proxy cuts it: it throws ECONNRESET from
+  // connect().  Connecting again is safe, nothing was sent yet.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await producer.connect();
+      break;
+    } catch (e) {
+      if (attempt >= 20)
+        throw e;
+      console.log(JSON.stringify({ connect_retry: attempt, error: String(e) }));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
   for (let i = 0; i < Number(count); i++) {
     const messages = [];
     for (let p = 0; p < Number(parts); p++)

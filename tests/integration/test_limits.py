@@ -291,8 +291,8 @@ def test_start():
                 "num.partitions": NPART}, name="limits")
     # The topics whose Metadata the non-readers ask for, made before the
     # well-behaved client starts: creating them blocks the broker's loop
-    # (about 3 fsyncs per partition, on the loop; see the report), which
-    # would hold up the healthy client's requests.
+    # while their files are made (docs/operations.md), which would hold up
+    # the healthy client's requests.
     t0 = time.monotonic()
     with w.Conn("127.0.0.1", B.port, timeout=timeout(60)) as c:
         md = c.metadata(_long_topics(30))

@@ -313,6 +313,66 @@ Test(catalog, add_partitions)
     cfx_fini(&f);
 }
 
+/* Entries of dir whose name starts with prefix. */
+static int count_prefixed(const char *dir, const char *prefix)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    int n = 0;
+
+    cr_assert(d);
+    while ((de = readdir(d)) != NULL)
+        n += !strncmp(de->d_name, prefix, strlen(prefix));
+    closedir(d);
+    return n;
+}
+
+/* Partitions are made on several threads: all of them, or none. */
+Test(catalog, create_many_partitions_all_or_nothing)
+{
+    cfx f;
+    cat_topic *t = NULL;
+    char *stray;
+
+    cfx_init(&f);
+    cr_assert_eq(catalog_create(f.cat, sl_bytes_str("wide"), 200, &t), SL_OK);
+    cr_assert_eq(count_prefixed(f.dir, "wide-"), 200);
+    for (int32_t i = 0; i < 200; i++)
+        cr_assert(cat_topic_log(t, i), "partition %d", i);
+    append_one(cat_topic_log(t, 199), 0);
+
+    /* A directory in the way of partition 37 of 64: the create fails and
+     * the 63 others are gone again. */
+    stray = st_path(f.dir, "blocked-37");
+    cr_assert_eq(mkdir(stray, 0755), 0);
+    cr_assert_eq(catalog_create(f.cat, sl_bytes_str("blocked"), 64, &t), SL_E_EXISTS);
+    cr_assert_null(catalog_find(f.cat, sl_bytes_str("blocked")));
+    cr_assert_eq(count_prefixed(f.dir, "blocked-"), 1, "only the stray directory is left");
+    cr_assert_eq(rmdir(stray), 0);
+    cr_assert_eq(catalog_create(f.cat, sl_bytes_str("blocked"), 64, &t), SL_OK);
+
+    /* The same for added partitions: the topic keeps what it had. */
+    free(stray);
+    stray = st_path(f.dir, "wide-250");
+    cr_assert_eq(mkdir(stray, 0755), 0);
+    t = catalog_find(f.cat, sl_bytes_str("wide"));
+    cr_assert_eq(catalog_add_partitions(f.cat, t, 300), SL_E_EXISTS);
+    cr_assert_eq(cat_topic_partitions(t), 200);
+    cr_assert_eq(count_prefixed(f.dir, "wide-"), 201);
+    cr_assert_eq(rmdir(stray), 0);
+    cr_assert_eq(catalog_add_partitions(f.cat, t, 300), SL_OK);
+    cr_assert_eq(count_prefixed(f.dir, "wide-"), 300);
+    free(stray);
+
+    catalog_close(f.cat);
+    cfx_open(&f);
+    cr_assert_eq(cat_topic_partitions(catalog_find(f.cat, sl_bytes_str("wide"))), 300);
+    cr_assert_eq(cat_topic_partitions(catalog_find(f.cat, sl_bytes_str("blocked"))), 64);
+    cr_assert_eq(plog_end_offset(cat_topic_log(catalog_find(f.cat, sl_bytes_str("wide")), 199)),
+                 2);
+    cfx_fini(&f);
+}
+
 static int count_deleted_dirs(const char *dir, const char *prefix)
 {
     DIR *d = opendir(dir);
