@@ -98,13 +98,12 @@ def restart_same_port(b, how):
     """Stop the broker (SIGTERM, clean) or kill it (SIGKILL), then start it
     on the same port.
 
-    BROKER BUG (reported): after sluiced exits - killed, or even after a
-    clean stop with exit status 0 - its listening port stays bound for a
-    few ms (more under load): the kernel tears its io_uring down after the
-    process is gone, and the ring still holds the listening socket.  An
-    immediate start then fails: "cannot listen on ...: Address already in
-    use", exit 1.  So wait (bounded) until the port can be bound again,
-    and record how long that took."""
+    After sluiced exits - killed, or even after a clean stop - its
+    listening port stays bound for a few ms (more under load): the kernel
+    tears its io_uring down after the process is gone, and the ring still
+    holds the listening socket.  sluiced retries binding for 5 s; this
+    waits (bounded) until the port is free too, and records how long that
+    took, to keep an eye on it."""
     if how == "sigkill":
         b.kill()
     else:
