@@ -98,7 +98,7 @@ static void produce_partition(breq *r, cat_topic *t, const msg_produce_req_parti
     const uint8_t *p = in->records.p;
     size_t n = in->records.n;
     int32_t nbatches;
-    int64_t now;
+    int64_t now, maxmsg;
     sl_err err;
     uint8_t *wp;
 
@@ -124,11 +124,12 @@ static void produce_partition(breq *r, cat_topic *t, const msg_produce_req_parti
     }
     /* max.message.bytes (the topic's, else message.max.bytes) bounds each
      * batch. */
+    maxmsg = topic_max_message_bytes(b, t);
     for (size_t off = 0; off < n;) {
         rec_batch h;
 
         rec_batch_peek(p + off, n - off, &h);
-        if ((int64_t)rec_batch_size(&h) > topic_max_message_bytes(b, t)) {
+        if ((int64_t)rec_batch_size(&h) > maxmsg) {
             out->error_code = SL_KE_MESSAGE_TOO_LARGE;
             return;
         }
