@@ -61,6 +61,7 @@ RB_GENERATE_STATIC(otree, oentry, node, oentry_cmp)
 struct offsets {
     struct otree tree;
     size_t nlive;
+    int64_t nrec; /* records in the log (about: appends that failed count) */
     plog *log;
     plog_env *env;
     char dir[4096];
@@ -164,6 +165,28 @@ static void encode_value(kbuf_wr *w, int64_t offset, int32_t epoch, sl_bytes met
 }
 
 /* One record of the log, in log order. */
+/* One record of the log into b: the key and, unless v is NULL (a
+ * tombstone), the value; ts is the record's and the value's time. */
+static sl_err add_record(rec_builder *b, int64_t ts, sl_bytes group, sl_bytes topic,
+                         int32_t partition, const offset_value *v)
+{
+    kbuf_wr k, w;
+    sl_err err;
+
+    kbuf_wr_init(&k, 64);
+    kbuf_wr_init(&w, 64);
+    encode_key(&k, group, topic, partition);
+    if (v)
+        encode_value(&w, v->offset, v->leader_epoch, v->metadata, ts);
+    err = k.err ? k.err : w.err;
+    if (!err)
+        err = rec_builder_add(b, ts, sl_bytes_make(k.p, k.len),
+                              v ? sl_bytes_make(w.p, w.len) : SL_BYTES_NULL, NULL, 0);
+    kbuf_wr_free(&k);
+    kbuf_wr_free(&w);
+    return err;
+}
+
 static void apply_record(offsets *o, const rec_record *rec)
 {
     kbuf_rd k, v;
@@ -304,7 +327,6 @@ static sl_err compact(offsets *o)
         return sl_err_from_errno(-errno);
     e = RB_MIN(otree, &o->tree);
     while (e && err == SL_OK) {
-        kbuf_wr k, v;
         uint8_t *batch;
         size_t len;
 
@@ -312,16 +334,7 @@ static sl_err compact(offsets *o)
             err = SL_E_NOMEM;
             break;
         }
-        kbuf_wr_init(&k, 64);
-        kbuf_wr_init(&v, 64);
-        encode_key(&k, e->group, e->topic, e->partition);
-        encode_value(&v, e->v.offset, e->v.leader_epoch, e->v.metadata, e->v.commit_ts);
-        err = k.err ? k.err : v.err;
-        if (!err)
-            err = rec_builder_add(b, e->v.commit_ts, sl_bytes_make(k.p, k.len),
-                                  sl_bytes_make(v.p, v.len), NULL, 0);
-        kbuf_wr_free(&k);
-        kbuf_wr_free(&v);
+        err = add_record(b, e->v.commit_ts, e->group, e->topic, e->partition, &e->v);
         e = RB_NEXT(otree, &o->tree, e);
         if (err || (rec_builder_count(b) < RECORDS_PER_BATCH && e))
             continue;
@@ -350,10 +363,56 @@ static sl_err compact(offsets *o)
     }
     plog_close(o->log);
     o->log = NULL;
-    if (rename(o->dir, old) < 0 || rename(tmp, o->dir) < 0 || fsync_path(o->data_dir) < 0)
-        return SL_E_IO;
+    if (rename(o->dir, old) < 0)
+        return sl_err_from_errno(-errno);
+    if (rename(tmp, o->dir) < 0) {
+        err = sl_err_from_errno(-errno);
+        rename(old, o->dir); /* put the old log back */
+        return err;
+    }
+    if (fsync_path(o->data_dir) < 0)
+        return SL_E_IO; /* the new log is in place; .old goes at the next open */
     remove_flat_dir(old);
     return SL_OK;
+}
+
+/* Compact if the log holds over four times the live entries (and at
+ * least COMPACT_MIN_RECORDS), then open it again.  Nothing may be in
+ * flight on it.  If it cannot be opened again, o->log stays NULL and
+ * commits fail. */
+static sl_err compact_and_reopen(offsets *o, char *errstr, size_t errstr_size)
+{
+    sl_err err;
+
+    if (o->nrec < COMPACT_MIN_RECORDS || o->nrec <= 4 * (int64_t)o->nlive)
+        return SL_OK;
+    sl_info("offsets", "compacting the offsets log: %lld records, %zu live", (long long)o->nrec,
+            o->nlive);
+    err = compact(o);
+    if (!err)
+        o->nrec = (int64_t)o->nlive;
+    else
+        sl_warn("offsets", "compacting %s: %s", o->dir, sl_err_str(err));
+    if (!o->log) {
+        sl_err e = plog_open(&o->log, o->env, o->dir, &o->cfg, errstr, errstr_size);
+
+        if (e)
+            return e;
+    }
+    return SL_OK;
+}
+
+void offsets_compact(offsets *o)
+{
+    char errstr[256] = "";
+    sl_err err;
+
+    if (!o->log || plog_pending(o->log))
+        return; /* commits in flight: next time */
+    err = compact_and_reopen(o, errstr, sizeof errstr);
+    if (err)
+        sl_error("offsets", "%s: cannot open the offsets log again: %s; commits will fail",
+                 o->dir, errstr[0] ? errstr : sl_err_str(err));
 }
 
 sl_err offsets_open(offsets **out, plog_env *env, const char *data_dir, const plog_config *cfg,
@@ -362,7 +421,6 @@ sl_err offsets_open(offsets **out, plog_env *env, const char *data_dir, const pl
     offsets *o = calloc(1, sizeof *o);
     char side[4200];
     struct stat st;
-    int64_t nrec;
     sl_err err;
 
     if (!o) {
@@ -384,14 +442,9 @@ sl_err offsets_open(offsets **out, plog_env *env, const char *data_dir, const pl
 
     err = plog_open(&o->log, env, o->dir, cfg, errstr, errstr_size);
     if (!err)
-        err = replay(o, &nrec);
-    if (!err && nrec >= COMPACT_MIN_RECORDS && (size_t)nrec > 4 * o->nlive) {
-        sl_info("offsets", "compacting the offsets log: %lld records, %zu live", (long long)nrec,
-                o->nlive);
-        err = compact(o);
-        if (!err)
-            err = plog_open(&o->log, env, o->dir, cfg, errstr, errstr_size);
-    }
+        err = replay(o, &o->nrec);
+    if (!err)
+        err = compact_and_reopen(o, errstr, errstr_size);
     if (err) {
         if (!errstr[0])
             snprintf(errstr, errstr_size, "%s: %s", o->dir, sl_err_str(err));
@@ -496,26 +549,20 @@ static sl_err append_items(offsets *o, commit_ctx *ctx)
 
     for (int32_t i = 0; i < ctx->n && !err; i++) {
         const offsets_item *it = &ctx->items[i];
-        kbuf_wr k, v;
+        offset_value v = { it->offset, it->leader_epoch, it->metadata, ctx->now };
 
-        kbuf_wr_init(&k, 64);
-        kbuf_wr_init(&v, 64);
-        encode_key(&k, ctx->group, it->topic, it->partition);
-        if (!ctx->is_delete)
-            encode_value(&v, it->offset, it->leader_epoch, it->metadata, ctx->now);
-        err = k.err ? k.err : v.err;
-        if (!err)
-            err = rec_builder_add(b, ctx->now, sl_bytes_make(k.p, k.len),
-                                  ctx->is_delete ? SL_BYTES_NULL : sl_bytes_make(v.p, v.len),
-                                  NULL, 0);
-        kbuf_wr_free(&k);
-        kbuf_wr_free(&v);
+        err = add_record(b, ctx->now, ctx->group, it->topic, it->partition,
+                         ctx->is_delete ? NULL : &v);
     }
     if (!err && !(ctx->batch = rec_builder_finish(b, &len)))
         err = SL_E_NOMEM;
     rec_builder_free(b);
+    if (!err && !o->log)
+        err = SL_E_IO;
     if (!err)
         err = plog_append(o->log, ctx->batch, len, true, on_committed, ctx);
+    if (!err)
+        o->nrec += ctx->n;
     return err;
 }
 

@@ -79,6 +79,7 @@ static void on_offsets_expiry(sl_timer *t)
     expiry_ctx ec = { b->groups, now - b->cfg.offsets_retention_minutes * 60000 };
 
     offsets_expire(b->offs, ec.cutoff, group_idle, &ec, now);
+    offsets_compact(b->offs);
     timer_arm(b, t, b->cfg.offsets_retention_check_interval_ms, on_offsets_expiry);
 }
 
