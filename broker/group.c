@@ -1,6 +1,8 @@
 /*
  * group.c - the classic group coordinator: membership, generations,
  * rebalances and assignment hand-out, as Apache Kafka's GroupCoordinator.
+ * The members' protocols are in group_protocols.c, describing groups in
+ * group_query.c; the structures they share in group_int.h.
  *
  *              join (first member)
  *   +-------+ --------------------> +--------------------+
@@ -37,80 +39,15 @@
 #include <sys/random.h>
 
 #include "../base/log.h"
-#include "broker.h"
-#include "group.h"
+#include "group_int.h"
 
-typedef enum { GS_EMPTY, GS_PREPARING, GS_COMPLETING, GS_STABLE } grp_state;
 static const char *const state_names[] = { "Empty", "PreparingRebalance", "CompletingRebalance",
                                            "Stable" };
 
-typedef struct grp_member grp_member;
-struct grp_member {
-    TAILQ_ENTRY(grp_member) link;
-    group *g;
-    char *member_id, *instance_id, *client_id, *client_host;
-    int32_t session_timeout_ms, rebalance_timeout_ms;
-    grp_protocol *protocols; /* owned copies */
-    int32_t nprotocols;
-    uint8_t *assignment;
-    size_t assignment_len;
-    breq *join_r;
-    grp_join_cb join_cb;
-    breq *sync_r;
-    grp_sync_cb sync_cb;
-    sl_timer session_timer;
-};
-
-typedef struct grp_pending {
-    TAILQ_ENTRY(grp_pending) link;
-    char *member_id;
-    int64_t expires_ms;
-} grp_pending;
-
-struct group {
-    RB_ENTRY(group) node;
-    grp_coord *gc;
-    char *id;
-    grp_state state;
-    char *protocol_type, *protocol_name, *leader_id;
-    int32_t generation;
-    TAILQ_HEAD(, grp_member) members;
-    int32_t nmembers;
-    TAILQ_HEAD(, grp_pending) pending;
-    sl_timer rebalance_timer;
-    bool initial_delay;
-    int64_t empty_since_ms; /* wall clock; when it last had no members */
-};
+const char *grp_state_name(grp_state s) { return state_names[s]; }
 
 static int group_cmp(group *a, group *b) { return strcmp(a->id, b->id); }
-RB_HEAD(group_tree, group);
-RB_GENERATE_STATIC(group_tree, group, node, group_cmp)
-
-struct grp_coord {
-    broker *b;
-    struct group_tree groups;
-};
-
-static sl_bytes bs(const char *s) { return s ? sl_bytes_str(s) : SL_BYTES_NULL; }
-
-static char *dup_bytes(sl_bytes s)
-{
-    char *p;
-
-    if (s.null)
-        return NULL;
-    p = malloc(s.n + 1);
-    if (p) {
-        memcpy(p, s.p, s.n);
-        p[s.n] = 0;
-    }
-    return p;
-}
-
-static bool eq(const char *a, sl_bytes b)
-{
-    return a ? sl_bytes_eq_str(b, a) : b.null;
-}
+RB_GENERATE(group_tree, group, node, group_cmp)
 
 grp_coord *grp_coord_new(broker *b)
 {
@@ -123,7 +60,7 @@ grp_coord *grp_coord_new(broker *b)
     return gc;
 }
 
-static group *group_find(grp_coord *gc, sl_bytes id)
+group *grp_group_find(grp_coord *gc, sl_bytes id)
 {
     group key;
     char buf[512];
@@ -143,7 +80,7 @@ static group *group_find(grp_coord *gc, sl_bytes id)
 
 static group *group_get(grp_coord *gc, sl_bytes id)
 {
-    group *g = group_find(gc, id);
+    group *g = grp_group_find(gc, id);
 
     if (g)
         return g;
@@ -183,135 +120,6 @@ static void new_member_id(sl_bytes client_id, char *out, size_t n)
              (int)(client_id.n > 200 ? 200 : client_id.n),
              client_id.p ? (const char *)client_id.p : "", u[0], u[1], u[2], u[3], u[4], u[5],
              u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
-}
-
-static void free_protocols(grp_member *m)
-{
-    for (int32_t i = 0; i < m->nprotocols; i++) {
-        free((void *)m->protocols[i].name.p);
-        free((void *)m->protocols[i].metadata.p);
-    }
-    free(m->protocols);
-    m->protocols = NULL;
-    m->nprotocols = 0;
-}
-
-static bool copy_protocols(grp_member *m, const grp_protocol *p, int32_t n)
-{
-    grp_protocol *v = calloc((size_t)n + 1, sizeof *v);
-
-    if (!v)
-        return false;
-    for (int32_t i = 0; i < n; i++) {
-        uint8_t *name = malloc(p[i].name.n + 1), *meta = malloc(p[i].metadata.n + 1);
-
-        if (!name || !meta) {
-            free(name);
-            free(meta);
-            for (int32_t j = 0; j < i; j++) {
-                free((void *)v[j].name.p);
-                free((void *)v[j].metadata.p);
-            }
-            free(v);
-            return false;
-        }
-        memcpy(name, p[i].name.p, p[i].name.n);
-        memcpy(meta, p[i].metadata.p, p[i].metadata.n);
-        v[i].name = sl_bytes_make(name, p[i].name.n);
-        v[i].metadata = sl_bytes_make(meta, p[i].metadata.n);
-    }
-    free_protocols(m);
-    m->protocols = v;
-    m->nprotocols = n;
-    return true;
-}
-
-static bool same_protocols(const grp_member *m, const grp_protocol *p, int32_t n)
-{
-    if (m->nprotocols != n)
-        return false;
-    for (int32_t i = 0; i < n; i++)
-        if (!sl_bytes_eq(m->protocols[i].name, p[i].name) ||
-            !sl_bytes_eq(m->protocols[i].metadata, p[i].metadata))
-            return false;
-    return true;
-}
-
-static const grp_protocol *member_protocol(const grp_member *m, const char *name)
-{
-    for (int32_t i = 0; i < m->nprotocols; i++)
-        if (name && sl_bytes_eq_str(m->protocols[i].name, name))
-            return &m->protocols[i];
-    return NULL;
-}
-
-static bool member_supports(const grp_member *m, sl_bytes name)
-{
-    for (int32_t i = 0; i < m->nprotocols; i++)
-        if (sl_bytes_eq(m->protocols[i].name, name))
-            return true;
-    return false;
-}
-
-/* Would the group still have a protocol every member supports if a
- * member with these protocols joined (Kafka's supportsProtocols)? */
-static bool group_supports(group *g, const grp_protocol *p, int32_t n, const grp_member *skip)
-{
-    for (int32_t i = 0; i < n; i++) {
-        bool all = true;
-        grp_member *m;
-
-        TAILQ_FOREACH(m, &g->members, link)
-            if (m != skip && !member_supports(m, p[i].name)) {
-                all = false;
-                break;
-            }
-        if (all)
-            return true;
-    }
-    return false;
-}
-
-/* The protocol with most votes, each member voting for its most
- * preferred protocol that all members support. */
-static char *select_protocol(group *g)
-{
-    grp_member *first = TAILQ_FIRST(&g->members), *m, *v;
-    sl_bytes best = SL_BYTES_NULL;
-    int best_votes = -1;
-
-    for (int32_t i = 0; i < first->nprotocols; i++) {
-        sl_bytes cand = first->protocols[i].name;
-        int votes = 0;
-        bool all = true;
-
-        TAILQ_FOREACH(m, &g->members, link)
-            if (!member_supports(m, cand))
-                all = false;
-        if (!all)
-            continue;
-        TAILQ_FOREACH(v, &g->members, link) {
-            for (int32_t j = 0; j < v->nprotocols; j++) {
-                bool cand_all = true;
-
-                TAILQ_FOREACH(m, &g->members, link)
-                    if (!member_supports(m, v->protocols[j].name))
-                        cand_all = false;
-                if (!cand_all)
-                    continue;
-                if (sl_bytes_eq(v->protocols[j].name, cand))
-                    votes++;
-                break;
-            }
-        }
-        if (votes > best_votes) {
-            best_votes = votes;
-            best = cand;
-        }
-    }
-    if (best.null && first->nprotocols)
-        best = first->protocols[0].name;
-    return dup_bytes(best);
 }
 
 /* --- answering held requests ---------------------------------------------- */
@@ -359,7 +167,7 @@ static void session_reset(grp_member *m)
 static void member_free(grp_member *m)
 {
     timer_cancel(m->g->gc->b, &m->session_timer);
-    free_protocols(m);
+    grp_free_protocols(m);
     free(m->member_id);
     free(m->instance_id);
     free(m->client_id);
@@ -430,7 +238,7 @@ static grp_join_member *member_list(group *g)
     if (!list)
         return NULL;
     TAILQ_FOREACH(m, &g->members, link) {
-        const grp_protocol *p = member_protocol(m, g->protocol_name);
+        const grp_protocol *p = grp_member_protocol(m, g->protocol_name);
 
         list[n].member_id = bs(m->member_id);
         list[n].group_instance_id = bs(m->instance_id);
@@ -548,7 +356,7 @@ static void complete_join(group *g)
         sl_info("group", "group %s: empty (generation %d)", g->id, g->generation);
         return;
     }
-    g->protocol_name = select_protocol(g);
+    g->protocol_name = grp_select_protocol(g);
     if (!g->leader_id)
         g->leader_id = strdup(TAILQ_FIRST(&g->members)->member_id);
     g->state = GS_COMPLETING;
@@ -657,7 +465,7 @@ static grp_member *add_member(group *g, const grp_join_args *a, const char *id)
     m->session_timeout_ms = a->session_timeout_ms;
     m->rebalance_timeout_ms = a->rebalance_timeout_ms;
     if (!m->member_id || !m->client_id || !m->client_host ||
-        !copy_protocols(m, a->protocols, a->nprotocols)) {
+        !grp_copy_protocols(m, a->protocols, a->nprotocols)) {
         member_free(m);
         return NULL;
     }
@@ -707,7 +515,7 @@ void grp_join(grp_coord *gc, breq *r, const grp_join_args *a, grp_join_cb cb)
     }
     m = a->member_id.n ? member_find(g, a->member_id) : NULL;
     if (g->nmembers > 0 &&
-        (!eq(g->protocol_type, a->protocol_type) || !group_supports(g, a->protocols, a->nprotocols, m))) {
+        (!eq(g->protocol_type, a->protocol_type) || !grp_group_supports(g, a->protocols, a->nprotocols, m))) {
         join_error_now(r, cb, SL_KE_INCONSISTENT_GROUP_PROTOCOL, a->member_id);
         return;
     }
@@ -767,18 +575,18 @@ void grp_join(grp_coord *gc, breq *r, const grp_join_args *a, grp_join_cb cb)
     m->rebalance_timeout_ms = a->rebalance_timeout_ms;
     switch (g->state) {
     case GS_PREPARING:
-        copy_protocols(m, a->protocols, a->nprotocols);
+        grp_copy_protocols(m, a->protocols, a->nprotocols);
         hold_join(m, r, cb);
         maybe_complete_join(g);
         return;
     case GS_COMPLETING:
-        if (same_protocols(m, a->protocols, a->nprotocols)) {
+        if (grp_same_protocols(m, a->protocols, a->nprotocols)) {
             join_now(g, m, r, cb);
             return;
         }
         break;
     case GS_STABLE:
-        if (same_protocols(m, a->protocols, a->nprotocols) &&
+        if (grp_same_protocols(m, a->protocols, a->nprotocols) &&
             !(g->leader_id && !strcmp(g->leader_id, m->member_id))) {
             join_now(g, m, r, cb);
             return;
@@ -787,7 +595,7 @@ void grp_join(grp_coord *gc, breq *r, const grp_join_args *a, grp_join_cb cb)
     case GS_EMPTY:
         break;
     }
-    copy_protocols(m, a->protocols, a->nprotocols);
+    grp_copy_protocols(m, a->protocols, a->nprotocols);
     hold_join(m, r, cb);
     prepare_rebalance(g);
     maybe_complete_join(g);
@@ -802,7 +610,7 @@ static void sync_error_now(breq *r, grp_sync_cb cb, int16_t error)
 
 void grp_sync(grp_coord *gc, breq *r, const grp_sync_args *a, grp_sync_cb cb)
 {
-    group *g = group_find(gc, a->group_id);
+    group *g = grp_group_find(gc, a->group_id);
     grp_member *m = g ? member_find(g, a->member_id) : NULL;
 
     if (!g || !m || g->state == GS_EMPTY) {
@@ -867,7 +675,7 @@ void grp_sync(grp_coord *gc, breq *r, const grp_sync_args *a, grp_sync_cb cb)
 
 int16_t grp_heartbeat(grp_coord *gc, sl_bytes group_id, sl_bytes member_id, int32_t generation_id)
 {
-    group *g = group_find(gc, group_id);
+    group *g = grp_group_find(gc, group_id);
     grp_member *m = g ? member_find(g, member_id) : NULL;
 
     if (!g || !m || g->state == GS_EMPTY)
@@ -881,7 +689,7 @@ int16_t grp_heartbeat(grp_coord *gc, sl_bytes group_id, sl_bytes member_id, int3
 
 int16_t grp_leave(grp_coord *gc, sl_bytes group_id, sl_bytes member_id)
 {
-    group *g = group_find(gc, group_id);
+    group *g = grp_group_find(gc, group_id);
     grp_member *m = g ? member_find(g, member_id) : NULL;
 
     if (!g || !m)
@@ -893,7 +701,7 @@ int16_t grp_leave(grp_coord *gc, sl_bytes group_id, sl_bytes member_id)
 int16_t grp_commit_check(grp_coord *gc, sl_bytes group_id, sl_bytes member_id,
                          int32_t generation_id)
 {
-    group *g = group_find(gc, group_id);
+    group *g = grp_group_find(gc, group_id);
     grp_member *m;
 
     if (group_id.null || group_id.n == 0)
@@ -916,81 +724,6 @@ int16_t grp_commit_check(grp_coord *gc, sl_bytes group_id, sl_bytes member_id,
     if (!m->join_r)
         session_reset(m);
     return 0;
-}
-
-static bool describe(group *g, bool (*fn)(void *ud, const grp_info *g), void *ud)
-{
-    grp_member_info *mi = calloc((size_t)g->nmembers + 1, sizeof *mi);
-    grp_member *m;
-    int32_t n = 0;
-    bool go_on;
-    grp_info info = {
-        .group_id = bs(g->id),
-        .state = bs(state_names[g->state]),
-        .protocol_type = g->protocol_type ? bs(g->protocol_type) : sl_bytes_make("", 0),
-        .protocol_name = g->protocol_name ? bs(g->protocol_name) : sl_bytes_make("", 0),
-    };
-
-    if (mi) {
-        TAILQ_FOREACH(m, &g->members, link) {
-            const grp_protocol *p = member_protocol(m, g->protocol_name);
-
-            mi[n].member_id = bs(m->member_id);
-            mi[n].group_instance_id = bs(m->instance_id);
-            mi[n].client_id = bs(m->client_id);
-            mi[n].client_host = bs(m->client_host);
-            mi[n].metadata = p ? p->metadata : sl_bytes_make("", 0);
-            mi[n].assignment = m->assignment ? sl_bytes_make(m->assignment, m->assignment_len)
-                                             : sl_bytes_make("", 0);
-            n++;
-        }
-    }
-    info.members = mi;
-    info.nmembers = n;
-    go_on = fn(ud, &info);
-    free(mi);
-    return go_on;
-}
-
-void grp_each(grp_coord *gc, bool (*fn)(void *ud, const grp_info *g), void *ud)
-{
-    group *g;
-
-    RB_FOREACH(g, group_tree, &gc->groups)
-        if (!describe(g, fn, ud))
-            return;
-}
-
-bool grp_describe(grp_coord *gc, sl_bytes group_id, bool (*fn)(void *ud, const grp_info *g),
-                  void *ud)
-{
-    group *g = group_find(gc, group_id);
-
-    if (!g)
-        return false;
-    describe(g, fn, ud);
-    return true;
-}
-
-int64_t grp_empty_since(grp_coord *gc, sl_bytes group_id)
-{
-    group *g = group_find(gc, group_id);
-
-    if (!g)
-        return 0;
-    return g->nmembers > 0 || g->state != GS_EMPTY ? -1 : g->empty_since_ms;
-}
-
-bool grp_exists(grp_coord *gc, sl_bytes group_id)
-{
-    return group_find(gc, group_id) != NULL;
-}
-
-bool grp_is_empty(grp_coord *gc, sl_bytes group_id)
-{
-    group *g = group_find(gc, group_id);
-
-    return !g || g->nmembers == 0;
 }
 
 static void group_free(grp_coord *gc, group *g)
@@ -1022,7 +755,7 @@ static void group_free(grp_coord *gc, group *g)
 
 void grp_remove(grp_coord *gc, sl_bytes group_id)
 {
-    group *g = group_find(gc, group_id);
+    group *g = grp_group_find(gc, group_id);
 
     if (g && g->nmembers == 0)
         group_free(gc, g);
