@@ -2,9 +2,12 @@
  * main.c - sluiced's command line, in the manner of Kafka's
  * kafka-server-start.sh: sluiced [server.properties] [--override k=v]...
  */
+#include <errno.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../base/log.h"
 #include "broker.h"
@@ -22,18 +25,81 @@ static void usage(FILE *out)
             "\n"
             "Options:\n"
             "  --override key=value   set one setting (repeatable)\n"
+            "  --ephemeral            a throw-away broker for tests: 127.0.0.1, a free\n"
+            "                         port, a new directory under $TMPDIR (removed at\n"
+            "                         exit), group.initial.rebalance.delay.ms=0; the file\n"
+            "                         and --override still apply on top\n"
+            "  --ready-file PATH      once listening, write HOST:PORT and a newline to\n"
+            "                         PATH (atomically: it appears whole)\n"
             "  --help                 this text\n"
             "  --version              print the version\n"
             "\n");
     config_print_help(out);
 }
 
+static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+/* HOST:PORT into path through a temporary file, so a reader polling for
+ * it never sees half. */
+static int write_ready_file(const char *path, const char *host, int port)
+{
+    char tmp[4200];
+    FILE *f;
+
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    f = fopen(tmp, "w");
+    if (!f)
+        return -1;
+    fprintf(f, "%s:%d\n", host, port);
+    if (fclose(f) != 0 || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+/* --ephemeral: test-friendly defaults, set before the file and the
+ * overrides so both still win. */
+static int ephemeral_defaults(broker_config *cfg, char *err, size_t n)
+{
+    if (config_set(cfg, "listeners", "PLAINTEXT://127.0.0.1:0", err, n) ||
+        config_set(cfg, "group.initial.rebalance.delay.ms", "0", err, n))
+        return -1;
+    return 0;
+}
+
+/* --ephemeral: a new data directory, unless log.dirs was set. */
+static int ephemeral_dir(broker_config *cfg, char *dir, size_t dirsz, char *err, size_t n)
+{
+    broker_config def;
+    const char *tmpdir = getenv("TMPDIR");
+
+    config_defaults(&def);
+    if (strcmp(def.log_dirs, cfg->log_dirs))
+        return 0;
+    snprintf(dir, dirsz, "%s/sluiced-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+    if (!mkdtemp(dir)) {
+        snprintf(err, n, "--ephemeral: cannot make a directory %s: %s", dir, strerror(errno));
+        dir[0] = 0;
+        return -1;
+    }
+    return config_set(cfg, "log.dirs", dir, err, n) ? -1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     broker_config cfg;
     static broker b;
-    char err[512];
-    const char *file = NULL;
+    char err[512], tmp_dir[4096] = "";
+    const char *file = NULL, *ready_file = NULL;
+    bool ephemeral = false;
     int rc;
 
     config_defaults(&cfg);
@@ -54,6 +120,18 @@ int main(int argc, char **argv)
             i++;
             continue; /* applied after the file */
         }
+        if (!strcmp(argv[i], "--ephemeral")) {
+            ephemeral = true;
+            continue;
+        }
+        if (!strcmp(argv[i], "--ready-file")) {
+            if (i + 1 >= argc || !argv[i + 1][0]) {
+                fprintf(stderr, "sluiced: --ready-file needs a path\n");
+                return 2;
+            }
+            ready_file = argv[++i];
+            continue;
+        }
         if (argv[i][0] == '-') {
             fprintf(stderr, "sluiced: unknown option '%s' (see --help)\n", argv[i]);
             return 2;
@@ -63,6 +141,10 @@ int main(int argc, char **argv)
             return 2;
         }
         file = argv[i];
+    }
+    if (ephemeral && ephemeral_defaults(&cfg, err, sizeof err)) {
+        fprintf(stderr, "sluiced: %s\n", err);
+        return 2;
     }
     if (file && config_load_file(&cfg, file, err, sizeof err)) {
         fprintf(stderr, "sluiced: %s\n", err);
@@ -85,17 +167,35 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    if (ephemeral && ephemeral_dir(&cfg, tmp_dir, sizeof tmp_dir, err, sizeof err)) {
+        fprintf(stderr, "sluiced: %s\n", err);
+        return 1;
+    }
     if (config_finish(&cfg, err, sizeof err)) {
         fprintf(stderr, "sluiced: %s\n", err);
-        return 2;
+        rc = 2;
+        goto out;
     }
+    if (ready_file)
+        unlink(ready_file); /* a stale one would point at a dead broker */
     if (broker_start(&b, &cfg, err, sizeof err)) {
         sl_error("broker", "cannot start: %s", err);
         broker_free(&b);
-        return 1;
+        rc = 1;
+        goto out;
+    }
+    if (ready_file &&
+        write_ready_file(ready_file, b.cfg.advertised_host, b.advertised_port) != 0) {
+        sl_error("broker", "cannot write --ready-file %s: %s", ready_file, strerror(errno));
+        broker_stop(&b);
     }
     rc = broker_run(&b);
     broker_free(&b);
     sl_info("broker", "stopped");
+    if (ready_file)
+        unlink(ready_file);
+out:
+    if (tmp_dir[0]) /* --ephemeral: nothing of it is kept */
+        nftw(tmp_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
     return rc;
 }
