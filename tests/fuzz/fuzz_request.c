@@ -129,6 +129,28 @@ static void fuzz_records(const uint8_t *data, size_t size)
             copy[19] = (uint8_t)(crc >> 8);
             copy[20] = (uint8_t)crc;
         }
+        {
+            /* What Produce accepts: an uncompressed batch passes only if
+             * its records walk cleanly, recordCount of them, with offset
+             * deltas 0, 1, ... */
+            int32_t one = 0;
+            sl_err se = rec_set_check(copy, bsz, &one);
+            bool walks = false;
+
+            if (rec_batch_validate(copy, bsz, &b) == SL_OK &&
+                !(b.attributes & REC_ATTR_CODEC_MASK) && rec_iter_init(&it, copy, bsz) == SL_OK) {
+                int32_t n = 0;
+
+                walks = true;
+                while (rec_iter_next(&it, &rec))
+                    if (rec.offset != (int64_t)((uint64_t)b.base_offset + (uint64_t)n++))
+                        walks = false;
+                walks = walks && it.err == SL_OK && n == b.record_count;
+                FUZZ_CHECK((se == SL_OK) == walks, "rec_set_check %d but the walk says %d", se,
+                           walks);
+            }
+            FUZZ_CHECK(se != SL_OK || one == 1, "one batch counted as %d", one);
+        }
         (void)rec_batch_validate(copy, bsz, &b);
         if (rec_iter_init(&it, copy, bsz) == SL_OK) {
             while (rec_iter_next(&it, &rec)) {
