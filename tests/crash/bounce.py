@@ -303,6 +303,9 @@ def main(argv=None):
                     help="chance per cycle of one more kill during start-up (default 0.15)")
     ap.add_argument("--segment-bytes", type=int, default=1 << 20,
                     help="log.segment.bytes, small so kills also hit rolls (default 1 MiB)")
+    ap.add_argument("--snapshot-ms", type=int, default=300,
+                    help="producer.id.expiration.check.interval.ms: how often producer-state "
+                    "snapshots are written, so kills also land between them (default 300)")
     args = ap.parse_args(argv)
     if args.cycles < 0 or args.producers < 1 or args.partitions < 1:
         ap.error("bad counts")
@@ -315,7 +318,9 @@ def main(argv=None):
     t_start = time.monotonic()
     broker = Broker({"num.partitions": args.partitions,
                      "listeners": "PLAINTEXT://127.0.0.1:%d" % free_port(random.Random()),
-                     "log.segment.bytes": args.segment_bytes}, name="bounce")
+                     "log.segment.bytes": args.segment_bytes,
+                     "producer.id.expiration.check.interval.ms": args.snapshot_ms},
+                    name="bounce")
     producers = []
     status = 0
     harness_error = None
@@ -424,8 +429,15 @@ def main(argv=None):
         startup_kills["starting"], startup_kills["listening"]), flush=True)
     busy = [x for x in port_waits if x > 0]
     if busy:
-        print("# broker bug: the port was still bound after %d of %d SIGKILLs (up to %.1f ms): "
-              "waited before restarting" % (len(busy), len(port_waits), max(busy)), flush=True)
+        print("# the port was still bound after %d of %d SIGKILLs (up to %.1f ms; the kernel "
+              "frees it with the dead broker's io_uring): waited before restarting" % (
+                  len(busy), len(port_waits), max(busy)), flush=True)
+    lines = broker.lines(all_runs=True)
+    print("# producer state loads: %d from a snapshot, %d from the whole log, %d snapshots "
+          "that no longer matched the log" % (
+              sum("producer state from its snapshot" in l for l in lines),
+              sum("producer state from the log" in l for l in lines),
+              sum("does not match the log" in l for l in lines)), flush=True)
     for p in producers:
         for f in p.failed[:3]:
             print("#   %s: failed delivery %r" % (p.tag, f))
