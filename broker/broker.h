@@ -179,6 +179,7 @@ struct broker {
     TAILQ_HEAD(, dup_wait) dup_waits; /* duplicate batches awaiting their original */
     sl_timer offsets_expiry_timer;
     sl_timer producers_expiry_timer;
+    sl_timer offsets_compact_timer; /* a compaction put off by commits in flight */
     sl_timer idle_timer;
     bool idle_sweep_due;
     char cluster_id[23];

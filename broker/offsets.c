@@ -402,17 +402,20 @@ static sl_err compact_and_reopen(offsets *o, char *errstr, size_t errstr_size)
     return SL_OK;
 }
 
-void offsets_compact(offsets *o)
+bool offsets_compact(offsets *o)
 {
     char errstr[256] = "";
     sl_err err;
 
-    if (!o->log || plog_pending(o->log))
-        return; /* commits in flight: next time */
+    if (!o->log || o->nrec < COMPACT_MIN_RECORDS || o->nrec <= 4 * (int64_t)o->nlive)
+        return true;
+    if (plog_pending(o->log))
+        return false; /* commits in flight: the log cannot be swapped now */
     err = compact_and_reopen(o, errstr, sizeof errstr);
     if (err)
         sl_error("offsets", "%s: cannot open the offsets log again: %s; commits will fail",
                  o->dir, errstr[0] ? errstr : sl_err_str(err));
+    return true;
 }
 
 sl_err offsets_open(offsets **out, plog_env *env, const char *data_dir, const plog_config *cfg,

@@ -74,8 +74,9 @@ sl_err offsets_delete_topic(offsets *o, sl_bytes topic, int64_t now_ms, offsets_
 void offsets_expire(offsets *o, int64_t cutoff_ms, bool (*is_idle)(void *ud, sl_bytes group),
                     void *ud, int64_t now_ms);
 /* Rewrite the log with the live offsets only, as at start-up, once it
- * holds over four times as many records (at least 1000) and no commit is
- * in flight; blocking (one small file written and synced). */
-void offsets_compact(offsets *o);
+ * holds over four times as many records (at least 1000); blocking (one
+ * small file written and synced).  False if it is due but commits are in
+ * flight: call again soon. */
+bool offsets_compact(offsets *o);
 
 #endif

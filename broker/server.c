@@ -71,6 +71,16 @@ static void on_idle_check(sl_timer *t)
     timer_arm(b, t, every < 10 ? 10 : every > 1000 ? 1000 : every, on_idle_check);
 }
 
+/* A compaction that found commits in flight: try again until a moment
+ * with none (a busy broker has them most of the time, briefly each). */
+static void on_offsets_compact_retry(sl_timer *t)
+{
+    broker *b = CONTAINER_OF(t, broker, offsets_compact_timer);
+
+    if (!offsets_compact(b->offs))
+        timer_arm(b, t, 20, on_offsets_compact_retry);
+}
+
 static void on_offsets_expiry(sl_timer *t)
 {
     broker *b = CONTAINER_OF(t, broker, offsets_expiry_timer);
@@ -79,7 +89,8 @@ static void on_offsets_expiry(sl_timer *t)
     expiry_ctx ec = { b->groups, now - b->cfg.offsets_retention_minutes * 60000 };
 
     offsets_expire(b->offs, ec.cutoff, group_idle, &ec, now);
-    offsets_compact(b->offs);
+    if (!offsets_compact(b->offs))
+        timer_arm(b, &b->offsets_compact_timer, 20, on_offsets_compact_retry);
     timer_arm(b, t, b->cfg.offsets_retention_check_interval_ms, on_offsets_expiry);
 }
 
