@@ -50,6 +50,7 @@
     X(SL_KE_NON_EMPTY_GROUP, 68, "non-empty group")                         \
     X(SL_KE_GROUP_ID_NOT_FOUND, 69, "group id not found")                   \
     X(SL_KE_MEMBER_ID_REQUIRED, 79, "member id required")                   \
+    X(SL_KE_FENCED_INSTANCE_ID, 82, "fenced instance id")                   \
     X(SL_KE_GROUP_SUBSCRIBED_TO_TOPIC, 86, "group subscribed to topic")     \
     X(SL_KE_INVALID_RECORD, 87, "invalid record")                           \
     X(SL_KE_UNKNOWN_TOPIC_ID, 100, "unknown topic id")                      \

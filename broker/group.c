@@ -1,8 +1,9 @@
 /*
  * group.c - the classic group coordinator: membership, generations,
  * rebalances and assignment hand-out, as Apache Kafka's GroupCoordinator.
- * The members' protocols are in group_protocols.c, describing groups in
- * group_query.c; the structures they share in group_int.h.
+ * The members' protocols are in group_protocols.c, finding members and
+ * describing groups in group_query.c; the structures they share in
+ * group_int.h.
  *
  *              join (first member)
  *   +-------+ --------------------> +--------------------+
@@ -10,6 +11,7 @@
  *   +-------+ <-------------------- +--------------------+                   |
  *       ^      all members gone        |  every member rejoined, or the      |
  *       |                              |  rebalance timeout dropped the rest |
+ *       |                              |  (but static members)               |
  *       |                              v                                     |
  *       |                     +---------------------+  join with new metadata, |
  *       |                     | CompletingRebalance | -- leave, session expiry -+
@@ -19,7 +21,9 @@
  *       |                          +--------+  join (new member, the leader,    |
  *       +------------------------- | Stable | -- changed metadata), leave, ------+
  *            DeleteGroups (Dead:   +--------+    session expiry
- *            the group is freed)
+ *            the group is freed)     |    ^
+ *                                    +----+ a static member restarts with the
+ *                                           same metadata: no rebalance
  *
  * Invariants:
  *  - generation_id grows by one at each completed join phase.
@@ -32,6 +36,13 @@
  *    running; it is reset by heartbeats, syncs and commits.
  *  - A member id handed out with MEMBER_ID_REQUIRED (JoinGroup v4+) is
  *    pending until it rejoins or its session timeout passes.
+ *  - Static members (KIP-345, a group_instance_id): at most one member
+ *    holds an instance id.  A JoinGroup with that instance id and no
+ *    member id gives the member a new member id in place of the old one,
+ *    which is fenced (FENCED_INSTANCE_ID) from then on; the member keeps
+ *    its place and assignment.  Static members that did not rejoin in time
+ *    stay in the group (their session timer decides), so a leader is
+ *    chosen among the members that did; with none, the rebalance waits on.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,16 +109,25 @@ static group *group_get(grp_coord *gc, sl_bytes id)
     return g;
 }
 
-static grp_member *member_find(group *g, sl_bytes id)
+static grp_pending *pending_find(group *g, sl_bytes member_id)
 {
-    grp_member *m;
+    grp_pending *p;
 
-    TAILQ_FOREACH(m, &g->members, link)
-        if (sl_bytes_eq_str(id, m->member_id))
-            return m;
+    TAILQ_FOREACH(p, &g->pending, link)
+        if (sl_bytes_eq_str(member_id, p->member_id))
+            return p;
     return NULL;
 }
 
+static void pending_free(group *g, grp_pending *p)
+{
+    TAILQ_REMOVE(&g->pending, p, link);
+    free(p->member_id);
+    free(p);
+}
+
+/* "<client.id>-<uuid>", or "<group.instance.id>-<uuid>" as Kafka names
+ * static members. */
 static void new_member_id(sl_bytes client_id, char *out, size_t n)
 {
     uint8_t u[16];
@@ -298,11 +318,8 @@ static void prune_pending(group *g)
 
     for (p = TAILQ_FIRST(&g->pending); p; p = next) {
         next = TAILQ_NEXT(p, link);
-        if (p->expires_ms <= now) {
-            TAILQ_REMOVE(&g->pending, p, link);
-            free(p->member_id);
-            free(p);
-        }
+        if (p->expires_ms <= now)
+            pending_free(g, p);
     }
 }
 
@@ -330,21 +347,31 @@ static void complete_join(group *g)
 
     timer_cancel(b, &g->rebalance_timer);
     g->initial_delay = false;
-    /* Members that did not rejoin in time are out. */
+    /* Dynamic members that did not rejoin in time are out; static ones
+     * stay (Kafka's onCompleteJoin). */
     for (m = TAILQ_FIRST(&g->members); m; m = next) {
         next = TAILQ_NEXT(m, link);
-        if (!m->join_r) {
+        if (!m->join_r && !m->instance_id) {
             sl_info("group", "group %s: member %s did not rejoin in time", g->id, m->member_id);
             TAILQ_REMOVE(&g->members, m, link);
             g->nmembers--;
             if (m->sync_r)
                 sync_answer(m, SL_KE_UNKNOWN_MEMBER_ID);
-            if (g->leader_id && !strcmp(g->leader_id, m->member_id)) {
-                free(g->leader_id);
-                g->leader_id = NULL;
-            }
             member_free(m);
         }
+    }
+    /* The leader must be a member that rejoined. */
+    if (g->leader_id && !((m = grp_member_find(g, bs(g->leader_id))) && m->join_r)) {
+        free(g->leader_id);
+        g->leader_id = NULL;
+    }
+    TAILQ_FOREACH(m, &g->members, link)
+        if (m->join_r && !g->leader_id)
+            g->leader_id = strdup(m->member_id);
+    if (!g->leader_id && g->nmembers > 0) {
+        sl_info("group", "group %s: no member rejoined in time, waiting on", g->id);
+        timer_arm(b, &g->rebalance_timer, max_rebalance_timeout(g), on_rebalance_timer);
+        return;
     }
     g->generation++;
     free(g->protocol_name);
@@ -357,8 +384,6 @@ static void complete_join(group *g)
         return;
     }
     g->protocol_name = grp_select_protocol(g);
-    if (!g->leader_id)
-        g->leader_id = strdup(TAILQ_FIRST(&g->members)->member_id);
     g->state = GS_COMPLETING;
     sl_info("group", "group %s: generation %d with %d members, protocol %s, leader %s", g->id,
             g->generation, g->nmembers, g->protocol_name ? g->protocol_name : "?",
@@ -385,7 +410,8 @@ static void complete_join(group *g)
         m->assignment = NULL;
         m->assignment_len = 0;
         session_reset(m);
-        join_answer(m, &res);
+        if (m->join_r)
+            join_answer(m, &res);
     }
     free(list);
 }
@@ -429,9 +455,11 @@ static void hold_join(grp_member *m, breq *r, grp_join_cb cb)
     timer_cancel(m->g->gc->b, &m->session_timer);
 }
 
-static void join_now(group *g, grp_member *m, breq *r, grp_join_cb cb)
+/* Answer a join at once with the current generation; leader: the leader
+ * id to report (the leader also gets the members). */
+static void join_now(group *g, grp_member *m, const char *leader_id, breq *r, grp_join_cb cb)
 {
-    bool leader = g->leader_id && !strcmp(g->leader_id, m->member_id);
+    bool leader = leader_id && !strcmp(leader_id, m->member_id);
     grp_join_member *list = leader ? member_list(g) : NULL;
     int32_t n = list ? g->nmembers : 0;
     {
@@ -439,7 +467,7 @@ static void join_now(group *g, grp_member *m, breq *r, grp_join_cb cb)
             .generation_id = g->generation,
             .protocol_type = bs(g->protocol_type),
             .protocol_name = bs(g->protocol_name),
-            .leader = bs(g->leader_id),
+            .leader = bs(leader_id),
             .member_id = bs(m->member_id),
             .members = list,
             .nmembers = n,
@@ -475,8 +503,9 @@ static grp_member *add_member(group *g, const grp_join_args *a, const char *id)
     }
     TAILQ_INSERT_TAIL(&g->members, m, link);
     g->nmembers++;
-    sl_info("group", "group %s: member %s joined (client %s at %s)", g->id, m->member_id,
-            m->client_id, m->client_host);
+    sl_info("group", "group %s: member %s joined (client %s at %s%s%s)", g->id, m->member_id,
+            m->client_id, m->client_host, m->instance_id ? ", instance " : "",
+            m->instance_id ? m->instance_id : "");
     return m;
 }
 
@@ -485,6 +514,48 @@ static void join_error_now(breq *r, grp_join_cb cb, int16_t error, sl_bytes memb
     grp_join_result res = { .error = error, .generation_id = -1, .member_id = member_id };
 
     cb(r, &res);
+}
+
+/* A static member restarted: JoinGroup with its instance id and no member
+ * id.  The new member id takes the old one's place, which is fenced
+ * (Kafka's updateStaticMemberAndRebalance). */
+static void static_rejoin(group *g, grp_member *m, const grp_join_args *a, const char *id,
+                          breq *r, grp_join_cb cb)
+{
+    bool was_leader = g->leader_id && !strcmp(g->leader_id, m->member_id);
+    char *nid = strdup(id), *old = m->member_id;
+
+    if (!nid) {
+        join_error_now(r, cb, SL_KE_UNKNOWN_SERVER_ERROR, a->member_id);
+        return;
+    }
+    if (m->join_r)
+        join_error(m, SL_KE_FENCED_INSTANCE_ID);
+    if (m->sync_r)
+        sync_answer(m, SL_KE_FENCED_INSTANCE_ID);
+    sl_info("group", "group %s: static member %s (instance %s) replaced by %s", g->id, old,
+            m->instance_id, nid);
+    m->member_id = nid;
+    m->session_timeout_ms = a->session_timeout_ms;
+    m->rebalance_timeout_ms = a->rebalance_timeout_ms;
+    if (was_leader) {
+        free(g->leader_id);
+        g->leader_id = strdup(nid);
+    }
+    if (g->state == GS_STABLE && grp_same_protocols(m, a->protocols, a->nprotocols)) {
+        /* No rebalance: the leader is reported as it was (the old id if it
+         * was this member), so the member does not assign again; its
+         * SyncGroup returns the assignment it had. */
+        join_now(g, m, was_leader ? old : g->leader_id, r, cb);
+        free(old);
+        return;
+    }
+    free(old);
+    grp_copy_protocols(m, a->protocols, a->nprotocols);
+    hold_join(m, r, cb);
+    if (g->state != GS_PREPARING)
+        prepare_rebalance(g);
+    maybe_complete_join(g);
 }
 
 void grp_join(grp_coord *gc, breq *r, const grp_join_args *a, grp_join_cb cb)
@@ -513,7 +584,9 @@ void grp_join(grp_coord *gc, breq *r, const grp_join_args *a, grp_join_cb cb)
         join_error_now(r, cb, SL_KE_COORDINATOR_NOT_AVAILABLE, a->member_id);
         return;
     }
-    m = a->member_id.n ? member_find(g, a->member_id) : NULL;
+    /* A static member that restarts replaces its old self. */
+    m = a->member_id.n ? grp_member_find(g, a->member_id)
+                       : grp_static_member(g, a->group_instance_id);
     if (g->nmembers > 0 &&
         (!eq(g->protocol_type, a->protocol_type) || !grp_group_supports(g, a->protocols, a->nprotocols, m))) {
         join_error_now(r, cb, SL_KE_INCONSISTENT_GROUP_PROTOCOL, a->member_id);
@@ -521,7 +594,12 @@ void grp_join(grp_coord *gc, breq *r, const grp_join_args *a, grp_join_cb cb)
     }
 
     if (a->member_id.null || a->member_id.n == 0) {
-        new_member_id(a->client_id, idbuf, sizeof idbuf);
+        new_member_id(a->group_instance_id.null ? a->client_id : a->group_instance_id, idbuf,
+                      sizeof idbuf);
+        if (m) {
+            static_rejoin(g, m, a, idbuf, r, cb);
+            return;
+        }
         if (a->version >= 4 && a->group_instance_id.null) {
             /* KIP-394: hand out the id and have the client come back with
              * it, so a client that dies here leaves no member behind. */
@@ -547,18 +625,23 @@ void grp_join(grp_coord *gc, breq *r, const grp_join_args *a, grp_join_cb cb)
         return;
     }
 
+    if (!a->group_instance_id.null) {
+        /* A static member's id must be the one its instance id has. */
+        int16_t err = grp_current_member(g, a->member_id, a->group_instance_id, &m);
+
+        if (err) {
+            join_error_now(r, cb, err, a->member_id);
+            return;
+        }
+    }
     if (!m) {
-        TAILQ_FOREACH(p, &g->pending, link)
-            if (sl_bytes_eq_str(a->member_id, p->member_id))
-                break;
+        p = pending_find(g, a->member_id);
         if (!p) {
             join_error_now(r, cb, SL_KE_UNKNOWN_MEMBER_ID, a->member_id);
             return;
         }
-        TAILQ_REMOVE(&g->pending, p, link);
         m = add_member(g, a, p->member_id);
-        free(p->member_id);
-        free(p);
+        pending_free(g, p);
         if (!m) {
             join_error_now(r, cb, SL_KE_UNKNOWN_SERVER_ERROR, a->member_id);
             return;
@@ -581,14 +664,14 @@ void grp_join(grp_coord *gc, breq *r, const grp_join_args *a, grp_join_cb cb)
         return;
     case GS_COMPLETING:
         if (grp_same_protocols(m, a->protocols, a->nprotocols)) {
-            join_now(g, m, r, cb);
+            join_now(g, m, g->leader_id, r, cb);
             return;
         }
         break;
     case GS_STABLE:
         if (grp_same_protocols(m, a->protocols, a->nprotocols) &&
             !(g->leader_id && !strcmp(g->leader_id, m->member_id))) {
-            join_now(g, m, r, cb);
+            join_now(g, m, g->leader_id, r, cb);
             return;
         }
         break;
@@ -611,10 +694,11 @@ static void sync_error_now(breq *r, grp_sync_cb cb, int16_t error)
 void grp_sync(grp_coord *gc, breq *r, const grp_sync_args *a, grp_sync_cb cb)
 {
     group *g = grp_group_find(gc, a->group_id);
-    grp_member *m = g ? member_find(g, a->member_id) : NULL;
+    grp_member *m;
+    int16_t err = grp_current_member(g, a->member_id, a->group_instance_id, &m);
 
-    if (!g || !m || g->state == GS_EMPTY) {
-        sync_error_now(r, cb, SL_KE_UNKNOWN_MEMBER_ID);
+    if (err || g->state == GS_EMPTY) {
+        sync_error_now(r, cb, err ? err : SL_KE_UNKNOWN_MEMBER_ID);
         return;
     }
     if (a->generation_id != g->generation) {
@@ -650,7 +734,7 @@ void grp_sync(grp_coord *gc, breq *r, const grp_sync_args *a, grp_sync_cb cb)
         return;
     /* The leader's assignments: hand them out and go Stable. */
     for (int32_t i = 0; i < a->nassignments; i++) {
-        grp_member *x = member_find(g, a->assignments[i].member_id);
+        grp_member *x = grp_member_find(g, a->assignments[i].member_id);
 
         if (!x)
             continue;
@@ -673,12 +757,16 @@ void grp_sync(grp_coord *gc, breq *r, const grp_sync_args *a, grp_sync_cb cb)
     }
 }
 
-int16_t grp_heartbeat(grp_coord *gc, sl_bytes group_id, sl_bytes member_id, int32_t generation_id)
+int16_t grp_heartbeat(grp_coord *gc, sl_bytes group_id, sl_bytes member_id,
+                      sl_bytes instance_id, int32_t generation_id)
 {
     group *g = grp_group_find(gc, group_id);
-    grp_member *m = g ? member_find(g, member_id) : NULL;
+    grp_member *m;
+    int16_t err = grp_current_member(g, member_id, instance_id, &m);
 
-    if (!g || !m || g->state == GS_EMPTY)
+    if (err)
+        return err;
+    if (g->state == GS_EMPTY)
         return SL_KE_UNKNOWN_MEMBER_ID;
     if (generation_id != g->generation)
         return SL_KE_ILLEGAL_GENERATION;
@@ -687,22 +775,37 @@ int16_t grp_heartbeat(grp_coord *gc, sl_bytes group_id, sl_bytes member_id, int3
     return g->state == GS_PREPARING ? SL_KE_REBALANCE_IN_PROGRESS : 0;
 }
 
-int16_t grp_leave(grp_coord *gc, sl_bytes group_id, sl_bytes member_id)
+int16_t grp_leave(grp_coord *gc, sl_bytes group_id, sl_bytes member_id, sl_bytes instance_id)
 {
     group *g = grp_group_find(gc, group_id);
-    grp_member *m = g ? member_find(g, member_id) : NULL;
+    grp_member *m;
+    grp_pending *p;
+    int16_t err;
 
-    if (!g || !m)
+    if (!g)
         return SL_KE_UNKNOWN_MEMBER_ID;
+    if (member_id.n == 0) {
+        /* Removal by instance id alone (KIP-345, an admin's LeaveGroup). */
+        m = grp_static_member(g, instance_id);
+        if (!m)
+            return SL_KE_UNKNOWN_MEMBER_ID;
+    } else if ((p = pending_find(g, member_id)) != NULL) {
+        pending_free(g, p);
+        maybe_complete_join(g);
+        return 0;
+    } else if ((err = grp_current_member(g, member_id, instance_id, &m)) != 0) {
+        return err;
+    }
     remove_member(g, m, "left the group");
     return 0;
 }
 
 int16_t grp_commit_check(grp_coord *gc, sl_bytes group_id, sl_bytes member_id,
-                         int32_t generation_id)
+                         sl_bytes instance_id, int32_t generation_id)
 {
     group *g = grp_group_find(gc, group_id);
     grp_member *m;
+    int16_t err;
 
     if (group_id.null || group_id.n == 0)
         return SL_KE_INVALID_GROUP_ID;
@@ -714,9 +817,9 @@ int16_t grp_commit_check(grp_coord *gc, sl_bytes group_id, sl_bytes member_id,
     }
     if (generation_id < 0 && member_id.n == 0)
         return g->nmembers == 0 ? 0 : SL_KE_UNKNOWN_MEMBER_ID;
-    m = member_find(g, member_id);
-    if (!m)
-        return SL_KE_UNKNOWN_MEMBER_ID;
+    err = grp_current_member(g, member_id, instance_id, &m);
+    if (err)
+        return err;
     if (generation_id != g->generation)
         return SL_KE_ILLEGAL_GENERATION;
     if (g->state == GS_COMPLETING)
@@ -741,11 +844,8 @@ static void group_free(grp_coord *gc, group *g)
             sync_answer(m, SL_KE_COORDINATOR_NOT_AVAILABLE);
         member_free(m);
     }
-    while ((p = TAILQ_FIRST(&g->pending)) != NULL) {
-        TAILQ_REMOVE(&g->pending, p, link);
-        free(p->member_id);
-        free(p);
-    }
+    while ((p = TAILQ_FIRST(&g->pending)) != NULL)
+        pending_free(g, p);
     free(g->id);
     free(g->protocol_type);
     free(g->protocol_name);

@@ -74,15 +74,19 @@ void grp_coord_free(grp_coord *gc);
  * it waits, so a closing connection withdraws it. */
 void grp_join(grp_coord *gc, breq *r, const grp_join_args *a, grp_join_cb cb);
 void grp_sync(grp_coord *gc, breq *r, const grp_sync_args *a, grp_sync_cb cb);
+/* instance_id: the request's group_instance_id (null for dynamic members
+ * and older versions); one that now belongs to another member id gets
+ * FENCED_INSTANCE_ID (KIP-345). */
 int16_t grp_heartbeat(grp_coord *gc, sl_bytes group_id, sl_bytes member_id,
-                      int32_t generation_id);
-/* One member leaving (LeaveGroup v0-2, or each member of v3+). */
-int16_t grp_leave(grp_coord *gc, sl_bytes group_id, sl_bytes member_id);
+                      sl_bytes instance_id, int32_t generation_id);
+/* One member leaving (LeaveGroup v0-2, or each member of v3+); with an
+ * empty member id, the static member holding instance_id. */
+int16_t grp_leave(grp_coord *gc, sl_bytes group_id, sl_bytes member_id, sl_bytes instance_id);
 
 /* OffsetCommit's checks: generation -1 with member "" is allowed only
  * for a group with no members (assign()-style commits). */
 int16_t grp_commit_check(grp_coord *gc, sl_bytes group_id, sl_bytes member_id,
-                         int32_t generation_id);
+                         sl_bytes instance_id, int32_t generation_id);
 
 /* For ListGroups / DescribeGroups / DeleteGroups. */
 typedef struct grp_member_info {

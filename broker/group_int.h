@@ -2,7 +2,8 @@
  * group_int.h - the group coordinator's own structures, shared by its
  * files: group.c (the state machine and the requests), group_protocols.c
  * (the members' protocols and the choice among them), group_query.c
- * (describing and listing groups).  Nothing outside them includes it.
+ * (finding members, describing and listing groups).  Nothing outside
+ * them includes it.
  *
  * @loop
  */
@@ -65,6 +66,11 @@ struct grp_coord {
 
 const char *grp_state_name(grp_state s);
 group *grp_group_find(grp_coord *gc, sl_bytes id);
+
+/* group_query.c */
+grp_member *grp_member_find(group *g, sl_bytes id);
+grp_member *grp_static_member(group *g, sl_bytes instance_id);
+int16_t grp_current_member(group *g, sl_bytes member_id, sl_bytes instance_id, grp_member **out);
 
 /* group_protocols.c */
 void grp_free_protocols(grp_member *m);

@@ -1,8 +1,59 @@
 /*
- * group_query.c - what DescribeGroups, ListGroups and the offsets code
- * learn about groups (group.h).
+ * group_query.c - finding a group's members, and what DescribeGroups,
+ * ListGroups and the offsets code learn about groups (group.h).
  */
+#include "../base/log.h"
 #include "group_int.h"
+
+grp_member *grp_member_find(group *g, sl_bytes id)
+{
+    grp_member *m;
+
+    TAILQ_FOREACH(m, &g->members, link)
+        if (sl_bytes_eq_str(id, m->member_id))
+            return m;
+    return NULL;
+}
+
+/* The member holding a static instance id, or NULL. */
+grp_member *grp_static_member(group *g, sl_bytes instance_id)
+{
+    grp_member *m;
+
+    if (instance_id.null)
+        return NULL;
+    TAILQ_FOREACH(m, &g->members, link)
+        if (m->instance_id && sl_bytes_eq_str(instance_id, m->instance_id))
+            return m;
+    return NULL;
+}
+
+/* The member a request names, as Kafka's validateCurrentMember: with an
+ * instance id, the member holding it must have this member id. */
+int16_t grp_current_member(group *g, sl_bytes member_id, sl_bytes instance_id,
+                           grp_member **out)
+{
+    grp_member *m;
+
+    *out = NULL;
+    if (!g)
+        return SL_KE_UNKNOWN_MEMBER_ID;
+    if (!instance_id.null) {
+        m = grp_static_member(g, instance_id);
+        if (!m)
+            return SL_KE_UNKNOWN_MEMBER_ID;
+        if (!sl_bytes_eq_str(member_id, m->member_id)) {
+            sl_info("group", "group %s: member %.*s of instance %s fenced by member %s", g->id,
+                    (int)member_id.n, member_id.p ? (const char *)member_id.p : "",
+                    m->instance_id, m->member_id);
+            return SL_KE_FENCED_INSTANCE_ID;
+        }
+    } else if (!(m = grp_member_find(g, member_id))) {
+        return SL_KE_UNKNOWN_MEMBER_ID;
+    }
+    *out = m;
+    return 0;
+}
 
 static bool describe(group *g, bool (*fn)(void *ud, const grp_info *g), void *ud)
 {

@@ -207,7 +207,7 @@ void handle_heartbeat(breq *r)
         return;
     }
     resp.error_code = grp_heartbeat(r->c->b->groups, req.group_id, req.member_id,
-                                    req.generation_id);
+                                    req.group_instance_id, req.generation_id);
     resp_begin(r, &w);
     msg_heartbeat_resp_encode(&w, r->hdr.api_version, &resp);
     resp_finish(r, &w);
@@ -226,7 +226,8 @@ void handle_leave_group(breq *r)
         return;
     }
     if (r->hdr.api_version < 3) {
-        resp.error_code = grp_leave(r->c->b->groups, req.group_id, req.member_id);
+        resp.error_code = grp_leave(r->c->b->groups, req.group_id, req.member_id,
+                                    SL_BYTES_NULL);
     } else {
         resp.members_count = req.members_count;
         resp.members = sl_arena_calloc(&r->arena, (size_t)req.members_count + 1,
@@ -239,7 +240,8 @@ void handle_leave_group(breq *r)
             resp.members[i].member_id = req.members[i].member_id;
             resp.members[i].group_instance_id = req.members[i].group_instance_id;
             resp.members[i].error_code =
-                grp_leave(r->c->b->groups, req.group_id, req.members[i].member_id);
+                grp_leave(r->c->b->groups, req.group_id, req.members[i].member_id,
+                          req.members[i].group_instance_id);
         }
     }
     resp_begin(r, &w);

@@ -79,7 +79,7 @@ void handle_offset_commit(breq *r)
         return;
     }
     ctx->resp.topics_count = req.topics_count;
-    check = grp_commit_check(b->groups, req.group_id, req.member_id,
+    check = grp_commit_check(b->groups, req.group_id, req.member_id, req.group_instance_id,
                              req.generation_id_or_member_epoch);
     for (int32_t i = 0; i < req.topics_count; i++) {
         const msg_offsetcommit_req_topic *tin = &req.topics[i];
