@@ -182,6 +182,7 @@ struct broker {
     sl_timer offsets_compact_timer; /* a compaction put off by commits in flight */
     sl_timer idle_timer;
     bool idle_sweep_due;
+    int64_t stall_end_ms; /* when the loop last resumed from a stall */
     char cluster_id[23];
     int32_t node_id;
     int advertised_port;

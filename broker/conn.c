@@ -612,6 +612,9 @@ void conn_close_idle(broker *b)
     int64_t cutoff = sl_now_ms() - b->cfg.connections_max_idle_ms;
     conn *c, *next;
 
+    /* Right after a stall nobody has had the chance to be active. */
+    if (b->stall_end_ms >= cutoff)
+        return;
     for (c = LIST_FIRST(&b->conns); c; c = next) {
         next = LIST_NEXT(c, link);
         if (!c->closing && c->last_active_ms < cutoff && TAILQ_EMPTY(&c->reqs)) {

@@ -32,6 +32,7 @@
 
 #define RING_ENTRIES 4096
 #define STOP_GRACE_MS 10000
+#define STALL_SLACK_MS 500 /* a turn this much longer than its wait is a stall */
 
 static sl_op cancel_op = { NULL };
 
@@ -403,11 +404,34 @@ void broker_stop(broker *b)
     }
 }
 
+/*
+ * The loop was away far longer than it asked to wait (SIGSTOP, a long
+ * blocking call, a starved machine): what clients sent meanwhile may not
+ * even have reached the socket yet (softirqs starve too), so for the next
+ * connections.max.idle.ms no connection counts as idle from before now.
+ * started: when this turn began; wait: what it asked of the ring (the
+ * idle check's timer keeps it finite).
+ */
+static void note_stall(broker *b, int64_t started, int wait)
+{
+    int64_t now = sl_now_ms();
+
+    if (wait >= 0 && now - started > wait + STALL_SLACK_MS) {
+        if (now - b->stall_end_ms > 1000)
+            sl_info("broker", "the event loop was stalled for %lld ms",
+                    (long long)(now - started));
+        b->stall_end_ms = now;
+    }
+}
+
 int broker_run(broker *b)
 {
+    int64_t t0;
+
     for (;;) {
         int wait;
 
+        t0 = sl_now_ms();
         retention_tick(b);
         catalog_reap(b->cat);
         wait = timer_run(b);
@@ -439,13 +463,12 @@ int broker_run(broker *b)
                 wait = 100;
         }
         sl_ring_run(b->ring, wait);
+        note_stall(b, t0, wait);
         if (b->idle_sweep_due) {
             b->idle_sweep_due = false;
             /* With DEFER_TASKRUN a wait that timed out during a stall
-             * (SIGSTOP, a long blocking call, an overloaded machine) may
-             * return before the completions that arrived meanwhile are
-             * posted: reap them first, or an active connection would look
-             * idle. */
+             * may return before the completions that arrived meanwhile
+             * are posted: reap them first. */
             sl_ring_run(b->ring, 0);
             conn_close_idle(b);
         }
