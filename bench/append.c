@@ -95,6 +95,13 @@ static void pass_unlink_async(sl_io *io, sl_io_req *req, const char *path)
     c->inner->ops->unlink_async(c->inner, req, path);
 }
 
+static void pass_writeback(sl_io *io, int fd, off_t off, off_t len)
+{
+    counting_io *c = (counting_io *)io;
+
+    c->inner->ops->writeback(c->inner, fd, off, len);
+}
+
 static void die(const char *what, const char *detail)
 {
     fprintf(stderr, "sl_bench_append: %s%s%s\n", what, detail ? ": " : "", detail ? detail : "");
@@ -270,6 +277,8 @@ static result run_log(const opts *o, const char *dir, const uint8_t *tmpl, size_
     cio.ops.datasync = count_datasync;
     cio.ops.pwrite = pass_pwrite;
     cio.ops.unlink_async = pass_unlink_async;
+    if (cio.ops.writeback)
+        cio.ops.writeback = pass_writeback;
     cio.io.ops = &cio.ops;
     cio.syncs = 0;
     if (plog_env_new(&env, &cio.io) != SL_OK)

@@ -49,6 +49,10 @@ typedef struct sl_io_ops {
     void (*datasync)(sl_io *io, sl_io_req *req, int fd);
     /* path must stay valid until cb; res 0 or a negative sl_err. */
     void (*unlink_async)(sl_io *io, sl_io_req *req, const char *path);
+    /* A hint, may be NULL: start writing [off, off + len) of fd back to
+     * the disk without waiting (sync_file_range WRITE).  No completion,
+     * no error, no promise: only datasync makes data durable. */
+    void (*writeback)(sl_io *io, int fd, off_t off, off_t len);
 
     int (*open)(sl_io *io, const char *path, int flags, int mode);
     int (*close)(sl_io *io, int fd);

@@ -66,6 +66,12 @@ static int datasync_fd(int fd)
     return SL_OK;
 }
 
+static void sync_writeback(sl_io *io, int fd, off_t off, off_t len)
+{
+    (void)io;
+    (void)sync_file_range(fd, off, len, SYNC_FILE_RANGE_WRITE); /* a hint */
+}
+
 static void sync_datasync(sl_io *io, sl_io_req *req, int fd)
 {
     int r = datasync_fd(fd);
@@ -181,6 +187,7 @@ const sl_io_ops sl_io_sync_ops = {
     .pwrite = sync_pwrite,
     .datasync = sync_datasync,
     .unlink_async = sync_unlink_async,
+    .writeback = sync_writeback,
     .open = sync_open,
     .close = sync_close,
     .pread = sync_pread,

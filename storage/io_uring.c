@@ -140,6 +140,18 @@ static void uring_unlink_async(sl_io *io, sl_io_req *req, const char *path)
     queue_req(req);
 }
 
+/* Fire and forget: the completion has no handler (sl_ring_run skips an
+ * op without one); a hint on a descriptor closed meanwhile fails
+ * harmlessly. */
+static void uring_writeback(sl_io *io, int fd, off_t off, off_t len)
+{
+    static sl_op hint_op;
+    uring_io *u = (uring_io *)io;
+    struct io_uring_sqe *sqe = sl_ring_sqe(u->ring, &hint_op);
+
+    io_uring_prep_sync_file_range(sqe, fd, (unsigned)len, off, SYNC_FILE_RANGE_WRITE);
+}
+
 static void uring_destroy(sl_io *io) { free(io); }
 
 sl_io *sl_io_uring_new(sl_ring *ring)
@@ -153,6 +165,7 @@ sl_io *sl_io_uring_new(sl_ring *ring)
     u->ops.pwrite = uring_pwrite;
     u->ops.datasync = uring_datasync;
     u->ops.unlink_async = uring_unlink_async;
+    u->ops.writeback = uring_writeback;
     u->ops.destroy = uring_destroy;
     u->io.ops = &u->ops;
     return &u->io;

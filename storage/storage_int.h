@@ -32,6 +32,7 @@ typedef struct seg {
     int log_fd, idx_fd, tix_fd;
     int64_t size;        /* bytes reserved: end of the last append issued */
     int64_t written;     /* bytes below the high watermark: complete */
+    int64_t hinted;      /* bytes handed to the kernel's writeback (a hint) */
     int64_t end_offset;  /* one past the last offset reserved in it */
     int64_t synced;      /* offsets below are covered by a completed sync */
     /* Offset index: entry i is (last offset of a batch - base, its

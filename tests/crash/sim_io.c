@@ -867,6 +867,7 @@ sim_io *sim_new(const char *root, uint64_t seed)
     if (!s->fdmap)
         die("out of memory");
     s->ops = sl_io_sync_ops;
+    s->ops.writeback = NULL; /* a hint the page-cache model has no use for */
     s->ops.pwrite = sim_pwrite;
     s->ops.datasync = sim_datasync;
     s->ops.unlink_async = sim_unlink_async;
