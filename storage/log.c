@@ -594,6 +594,8 @@ sl_err plog_open(plog **out, plog_env *env, const char *dir, const plog_config *
     }
     l->segs = r.segs;
     l->nseg = l->capseg = r.nseg;
+    for (size_t i = 0; i < l->nseg; i++) /* what was there before is not ours to hint */
+        l->segs[i]->hinted = l->segs[i]->written;
     l->end = l->hwm = l->durable = r.end_offset;
     l->recovery_point = r.recovery_point;
     /* DeleteRecords may have moved the start inside the first segment;
