@@ -35,6 +35,7 @@
 #endif
 #include <bsd/sys/tree.h>
 
+#include "../base/bytes.h"
 #include "../base/log.h"
 #include "../protocol/crc32c.h"
 #include "../protocol/kbuf.h"
@@ -217,6 +218,19 @@ static const kept_batch *entry_at(const pentry *e, int i)
     return &e->b[(e->head - (e->nb - 1) + i + BATCHES_KEPT) % BATCHES_KEPT];
 }
 
+/* The batch's last sequence: sequences wrap from INT32_MAX to 0. */
+static int32_t batch_last_seq(const rec_batch *h)
+{
+    return (int32_t)(((int64_t)h->base_sequence + h->last_offset_delta) %
+                     ((int64_t)INT32_MAX + 1));
+}
+
+/* Every batch it has is below the log start (retention, DeleteRecords). */
+static bool entry_deleted(const pentry *e, int64_t log_start)
+{
+    return e->nb > 0 && e->b[e->head].last_offset < log_start;
+}
+
 static void entry_note(pentry *e, const rec_batch *h, int64_t base_offset, int64_t now_ms)
 {
     if (h->producer_epoch != e->epoch) {
@@ -227,7 +241,7 @@ static void entry_note(pentry *e, const rec_batch *h, int64_t base_offset, int64
     }
     entry_push(e, (kept_batch){
         .first_seq = h->base_sequence,
-        .last_seq = (int32_t)(((int64_t)h->base_sequence + h->last_offset_delta) % ((int64_t)INT32_MAX + 1)),
+        .last_seq = batch_last_seq(h),
         .base_offset = base_offset,
         .last_offset = base_offset + h->last_offset_delta,
     });
@@ -295,8 +309,7 @@ static bool snapshot_load(pstate *s, int64_t *end_out)
     if (plog_side_read(s->log, SNAP_NAME, SNAP_MAX, &data, &len) != SL_OK)
         return false;
     if (len < 4 + 2 + 8 + 8 + 4 + 4 + 4 || memcmp(data, SNAP_MAGIC, 4) ||
-        crc32c(0, data, len - 4) != ((uint32_t)data[len - 4] << 24 | (uint32_t)data[len - 3] << 16 |
-                                     (uint32_t)data[len - 2] << 8 | data[len - 1]))
+        crc32c(0, data, len - 4) != sl_be32(data + len - 4))
         goto out;
     kbuf_rd_init(&r, data + 4, len - 8);
     if (kbuf_get_i16(&r) != SNAP_VERSION)
@@ -332,8 +345,7 @@ static bool snapshot_load(pstate *s, int64_t *end_out)
             k.last_offset = kbuf_get_i64(&r);
             entry_push(e, k);
         }
-        /* Its batches were all deleted (retention, DeleteRecords). */
-        if (entry_at(e, e->nb - 1)->last_offset < start)
+        if (entry_deleted(e, start))
             entry_remove(s, e);
     }
     ok = kbuf_ok(&r) && kbuf_remaining(&r) == 0;
@@ -451,8 +463,7 @@ int producers_check(producers *p, plog *log, const rec_batch *h, int64_t now_ms,
 {
     pstate *s = state_get(p, log, now_ms);
     pentry *e = s ? entry_get(s, h->producer_id, false) : NULL;
-    int32_t last_seq =
-        (int32_t)(((int64_t)h->base_sequence + h->last_offset_delta) % ((int64_t)INT32_MAX + 1));
+    int32_t last_seq = batch_last_seq(h);
     const kept_batch *newest;
     int32_t expect;
 
@@ -516,8 +527,7 @@ size_t producers_expire(producers *p, int64_t now_ms, int64_t expiration_ms)
 
         for (e = RB_MIN(ptree, &s->producers); e; e = next) {
             next = RB_NEXT(ptree, &s->producers, e);
-            if (e->nb == 0 || now_ms - e->last_ms >= expiration_ms ||
-                e->b[e->head].last_offset < start) {
+            if (e->nb == 0 || now_ms - e->last_ms >= expiration_ms || entry_deleted(e, start)) {
                 entry_remove(s, e);
                 n++;
             }
