@@ -376,15 +376,20 @@ static sl_err compact(offsets *o)
     return SL_OK;
 }
 
-/* Compact if the log holds over four times the live entries (and at
- * least COMPACT_MIN_RECORDS), then open it again.  Nothing may be in
- * flight on it.  If it cannot be opened again, o->log stays NULL and
- * commits fail. */
+/* The log holds over four times the live entries (and at least
+ * COMPACT_MIN_RECORDS). */
+static bool compact_due(const offsets *o)
+{
+    return o->nrec >= COMPACT_MIN_RECORDS && o->nrec > 4 * (int64_t)o->nlive;
+}
+
+/* Compact if due, then open the log again.  Nothing may be in flight on
+ * it.  If it cannot be opened again, o->log stays NULL and commits fail. */
 static sl_err compact_and_reopen(offsets *o, char *errstr, size_t errstr_size)
 {
     sl_err err;
 
-    if (o->nrec < COMPACT_MIN_RECORDS || o->nrec <= 4 * (int64_t)o->nlive)
+    if (!compact_due(o))
         return SL_OK;
     sl_info("offsets", "compacting the offsets log: %lld records, %zu live", (long long)o->nrec,
             o->nlive);
@@ -407,7 +412,7 @@ bool offsets_compact(offsets *o)
     char errstr[256] = "";
     sl_err err;
 
-    if (!o->log || o->nrec < COMPACT_MIN_RECORDS || o->nrec <= 4 * (int64_t)o->nlive)
+    if (!o->log || !compact_due(o))
         return true;
     if (plog_pending(o->log))
         return false; /* commits in flight: the log cannot be swapped now */
