@@ -5,9 +5,9 @@
  * They are replaced by write to a temporary file and rename, so a reader
  * sees the old file or the new one, but they are not synced: after a
  * power loss a file may be missing, old or torn, and its reader checks
- * what it reads.  That keeps them off the fsync path of appends.
+ * what it reads.  That keeps them off the fsync path of appends.  They go
+ * through the log's sl_io like every other file of the partition.
  */
-#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -29,46 +29,33 @@ static sl_err side_path(const plog *l, const char *name, const char *ext, char *
 
 sl_err plog_side_write(plog *l, const char *name, const void *data, size_t len)
 {
+    sl_io *io = plog_env_io(l->env);
     char path[PATH_MAX], tmp[PATH_MAX];
-    const uint8_t *p = data;
     sl_err e;
     int fd;
 
     if ((e = side_path(l, name, "", path, sizeof path)) != SL_OK ||
         (e = side_path(l, name, ".tmp", tmp, sizeof tmp)) != SL_OK)
         return e;
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    fd = io->ops->open(io, tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0)
-        return sl_err_from_errno(-errno);
-    while (len > 0) {
-        ssize_t w = write(fd, p, len);
-
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            e = w < 0 ? sl_err_from_errno(-errno) : SL_E_IO;
-            close(fd);
-            unlink(tmp);
-            return e;
-        }
-        p += w;
-        len -= (size_t)w;
-    }
-    close(fd);
-    if (rename(tmp, path) < 0) {
-        e = sl_err_from_errno(-errno);
-        unlink(tmp);
-        return e;
-    }
-    return SL_OK;
+        return (sl_err)fd;
+    e = (sl_err)io->ops->pwrite_sync(io, fd, data, len, 0);
+    io->ops->close(io, fd);
+    if (e == SL_OK)
+        e = (sl_err)io->ops->rename(io, tmp, path);
+    if (e != SL_OK)
+        io->ops->unlink(io, tmp);
+    return e;
 }
 
 sl_err plog_side_read(plog *l, const char *name, size_t max, uint8_t **data, size_t *len)
 {
+    sl_io *io = plog_env_io(l->env);
     char path[PATH_MAX];
     struct stat st;
     uint8_t *buf;
-    size_t got = 0;
+    int64_t got;
     sl_err e;
     int fd;
 
@@ -76,45 +63,41 @@ sl_err plog_side_read(plog *l, const char *name, size_t max, uint8_t **data, siz
     *len = 0;
     if ((e = side_path(l, name, "", path, sizeof path)) != SL_OK)
         return e;
-    fd = open(path, O_RDONLY | O_CLOEXEC);
+    fd = io->ops->open(io, path, O_RDONLY, 0);
     if (fd < 0)
-        return errno == ENOENT ? SL_E_NOTFOUND : sl_err_from_errno(-errno);
+        return (sl_err)fd;
     if (fstat(fd, &st) < 0 || st.st_size < 0) {
-        close(fd);
+        io->ops->close(io, fd);
         return SL_E_IO;
     }
     if ((uint64_t)st.st_size > max) {
-        close(fd);
+        io->ops->close(io, fd);
         return SL_E_RANGE;
     }
     buf = malloc(st.st_size ? (size_t)st.st_size : 1);
     if (!buf) {
-        close(fd);
+        io->ops->close(io, fd);
         return SL_E_NOMEM;
     }
-    while (got < (size_t)st.st_size) {
-        ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
-
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break; /* shrank under us: hand back what is there */
-        got += (size_t)r;
+    got = io->ops->pread(io, fd, buf, (size_t)st.st_size, 0);
+    io->ops->close(io, fd);
+    if (got < 0) {
+        free(buf);
+        return (sl_err)got;
     }
-    close(fd);
     *data = buf;
-    *len = got;
+    *len = (size_t)got; /* shorter if it shrank under us: the reader checks */
     return SL_OK;
 }
 
 sl_err plog_side_remove(plog *l, const char *name)
 {
+    sl_io *io = plog_env_io(l->env);
     char path[PATH_MAX];
     sl_err e = side_path(l, name, "", path, sizeof path);
 
     if (e != SL_OK)
         return e;
-    if (unlink(path) < 0 && errno != ENOENT)
-        return sl_err_from_errno(-errno);
-    return SL_OK;
+    e = (sl_err)io->ops->unlink(io, path);
+    return e == SL_E_NOTFOUND ? SL_OK : e;
 }
