@@ -555,6 +555,21 @@ static void *create_worker(void *arg)
     return NULL;
 }
 
+/* Undo partitions [from, to) of t: discard their logs, remove the
+ * directories made (made[i - from], or all if made is NULL). */
+static void undo_parts(catalog *c, cat_topic *t, int32_t from, int32_t to, const bool *made)
+{
+    sl_io *io = plog_env_io(c->env);
+    char pdir[PATH_MAX];
+
+    for (int32_t i = from; i < to; i++) {
+        plog_discard(t->logs[i]);
+        t->logs[i] = NULL;
+        if ((!made || made[i - from]) && part_dir(c, t->name, i, pdir, sizeof pdir))
+            remove_part_dir(io, pdir);
+    }
+}
+
 /* Create partitions [from, to) of t (t->logs has room, NULL there), then
  * sync the data directory.  On failure nothing is left behind: the logs
  * opened are discarded and the directories removed. */
@@ -566,7 +581,6 @@ static sl_err create_parts(catalog *c, cat_topic *t, int32_t from, int32_t to,
     pthread_t th[CREATE_THREADS];
     size_t nth = 0;
     sl_io *io = plog_env_io(c->env);
-    char pdir[PATH_MAX];
     sl_err e = SL_OK;
 
     atomic_init(&j.next, from);
@@ -588,14 +602,8 @@ static sl_err create_parts(catalog *c, cat_topic *t, int32_t from, int32_t to,
         e = j.errs[k];
     if (e == SL_OK)
         e = (sl_err)io->ops->sync_dir(io, c->dir);
-    if (e != SL_OK) {
-        for (int32_t i = from; i < to; i++) {
-            plog_discard(t->logs[i]);
-            t->logs[i] = NULL;
-            if (j.made[i - from] && part_dir(c, t->name, i, pdir, sizeof pdir))
-                remove_part_dir(io, pdir);
-        }
-    }
+    if (e != SL_OK)
+        undo_parts(c, t, from, to, j.made);
     free(j.errs);
     free(j.made);
     return e;
@@ -603,8 +611,6 @@ static sl_err create_parts(catalog *c, cat_topic *t, int32_t from, int32_t to,
 
 sl_err catalog_create(catalog *c, sl_bytes name, int32_t partitions, cat_topic **out)
 {
-    sl_io *io = plog_env_io(c->env);
-    char pdir[PATH_MAX];
     cat_topic *t;
     sl_err e;
 
@@ -624,14 +630,8 @@ sl_err catalog_create(catalog *c, sl_bytes name, int32_t partitions, cat_topic *
     if (e == SL_OK)
         e = create_parts(c, t, 0, partitions, &c->cfg);
     t->nparts = partitions;
-    if (e == SL_OK && (e = insert_topic(c, t)) != SL_OK) {
-        for (int32_t i = 0; i < partitions; i++) {
-            plog_discard(t->logs[i]);
-            t->logs[i] = NULL;
-            if (part_dir(c, t->name, i, pdir, sizeof pdir))
-                remove_part_dir(io, pdir);
-        }
-    }
+    if (e == SL_OK && (e = insert_topic(c, t)) != SL_OK)
+        undo_parts(c, t, 0, partitions, NULL);
     if (e != SL_OK) {
         topic_free(t);
         return e;
