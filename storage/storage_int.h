@@ -57,7 +57,25 @@ typedef struct seg {
 /* --- log.c: one partition (its invariants are at the top of log.c) ---- */
 
 typedef struct pend pend;     /* an append in flight or waiting (log.c) */
-typedef struct syncop syncop; /* a datasync in flight (log.c) */
+
+/* A datasync in flight (log.c). */
+typedef struct syncop {
+    sl_io_req req;
+    plog_env *env;
+    plog *log;           /* NULL once orphaned by plog_close */
+    seg *seg;
+    int64_t target;
+    struct syncop *link;
+} syncop;
+
+/* A retired segment's .log being unlinked off the loop. */
+typedef struct unlink_op {
+    sl_io_req req;
+    plog_env *env;
+    plog *log;           /* NULL once orphaned by plog_close/plog_discard */
+    struct unlink_op *link; /* the log's list of unlinks in flight */
+    char path[];
+} unlink_op;
 
 struct plog {
     plog_env *env;
@@ -183,5 +201,11 @@ sl_err plog_write_clean_mark(sl_io *io, const char *dir, const seg *s);
 /* The log start offset file (DeleteRecords): -1 if absent or unreadable. */
 int64_t plog_read_log_start(sl_io *io, const char *dir);
 sl_err plog_write_log_start(sl_io *io, const char *dir, int64_t offset);
+
+/* log.c, for log_retention.c: roll the active segment (invariant 2);
+ * count an operation in flight that plog_env_pending() reports. */
+sl_err plog_roll(plog *l);
+void plog_env_hold(plog_env *env);
+void plog_env_release(plog_env *env);
 
 #endif
