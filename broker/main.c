@@ -86,7 +86,9 @@ static int ephemeral_dir(broker_config *cfg, char *dir, size_t dirsz, char *err,
         return 0;
     snprintf(dir, dirsz, "%s/sluiced-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
     if (!mkdtemp(dir)) {
-        snprintf(err, n, "--ephemeral: cannot make a directory %s: %s", dir, strerror(errno));
+        /* err is shorter than a path can be: keep the message's end. */
+        snprintf(err, n, "--ephemeral: cannot make a directory %.300s: %s", dir,
+                 strerror(errno));
         dir[0] = 0;
         return -1;
     }

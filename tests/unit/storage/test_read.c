@@ -8,7 +8,7 @@
 Test(read, max_bytes_takes_whole_batches)
 {
     fixture f;
-    size_t len;
+    size_t len = 0;
     uint8_t *b;
     plog_slice s;
 
@@ -203,7 +203,7 @@ Test(read, never_crosses_a_segment)
 {
     fixture f;
     plog_slice s;
-    size_t len;
+    size_t len = 0;
     uint8_t *b;
 
     fx_init(&f, st_small_config(400, 64));
