@@ -197,8 +197,13 @@ void handle_describe_configs(breq *r)
             continue;
         }
         if (dc.oom) {
-            req_malformed(r, SL_E_NOMEM);
-            return;
+            /* The other resources may still fit: answer this one's error. */
+            sl_warn_rl("mem", "out of memory describing the configs of '%.*s' for %s",
+                       (int)res->resource_name.n, (const char *)res->resource_name.p,
+                       r->c->peer);
+            out->error_code = SL_KE_UNKNOWN_SERVER_ERROR;
+            out->error_message = sl_bytes_str("out of memory describing this resource");
+            continue;
         }
         out->configs = dc.v;
         out->configs_count = dc.n;
