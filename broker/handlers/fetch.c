@@ -3,8 +3,9 @@
  *
  * Each partition gets the whole batch that contains the fetch offset and
  * following whole batches within its partition_max_bytes, and the response
- * within max_bytes; the first batch of the response always goes, however
- * large, so a consumer can make progress (KIP-74).  Record bytes go from
+ * within max_bytes (and the broker's fetch.max.bytes); the first batch of
+ * the response always goes, however large, so a consumer can make
+ * progress, and then no batch past the limit (KIP-74).  Record bytes go from
  * the segment file to the socket with sendfile, never through user space.
  *
  * If fewer than min_bytes are ready, the request is parked (Kafka's
@@ -127,6 +128,10 @@ static bool fetch_try(breq *r, bool final)
     bool any_error = false;
     kbuf_wr w;
 
+    /* fetch.max.bytes keeps every response far below the 2 GiB its int32
+     * size can say, whatever the client asks. */
+    if (max_bytes > b->cfg.fetch_max_bytes)
+        max_bytes = b->cfg.fetch_max_bytes;
     if (!final && !fetch_ready(r))
         return false;
     if (!fetch_alloc(r)) {
@@ -172,8 +177,10 @@ static bool fetch_try(breq *r, bool final)
                 any_error = true;
                 continue;
             }
+            /* max_bytes bounds the whole response from the first partition
+             * on; only the first batch of the response may pass it. */
             budget = pin->partition_max_bytes;
-            if (total > 0 && budget > max_bytes - total)
+            if (budget > max_bytes - total)
                 budget = max_bytes - total;
             if (budget <= 0 && total > 0)
                 continue;

