@@ -123,4 +123,57 @@ def test_zstd_needs_produce_v7():
         assert resp["zstd-t"][0]["base_offset"] == 0, resp
 
 
+def offset_fetch(c, version, group, topic, parts):
+    body = w.string(group) + w.array([w.string(topic) + w.array([w.i32(p) for p in parts])])
+    r = w.Reader(c.request(API_OFFSET_FETCH, version, body))
+    (name, got), = r.array(lambda r: (r.string(), r.array(
+        lambda r: (r.i32(), r.i64(), r.string(), r.i16()))))
+    assert name == topic and r.remaining() == 0, (name, r.remaining())
+    return {p: (off, meta, err) for p, off, meta, err in got}
+
+
+def commit(c, version, group, topic, offsets, generation=-1, member=""):
+    head = w.string(group)
+    if version == 1:
+        head += w.i32(generation) + w.string(member)
+    parts = [w.i32(p) + w.i64(off) + (w.i64(-1) if version == 1 else b"") + w.string(meta)
+             for p, (off, meta) in offsets.items()]
+    r = w.Reader(c.request(API_OFFSET_COMMIT, version, head + w.array(
+        [w.string(topic) + w.array(parts)])))
+    (name, res), = r.array(lambda r: (r.string(), r.array(lambda r: (r.i32(), r.i16()))))
+    return dict(res)
+
+
+def test_offset_commit_v0_v1_and_offset_fetch_v0_as_sarama_sends_them():
+    b = Broker({"num.partitions": 3, "group.initial.rebalance.delay.ms": 0})
+    with conn(b) as c:
+        c.metadata(["sarama"])
+        # Sarama 1.22's consumer group: JoinGroup v0, SyncGroup v0, then
+        # OffsetCommit v1 with the generation and member id.
+        r = w.Reader(c.request(11, 0, w.string("sg") + w.i32(30000) + w.string("")
+                               + w.string("consumer") + w.array([w.string("range")
+                                                                 + w.kbytes(b"\0\0")])))
+        err, gen, _p, _leader, member = r.i16(), r.i32(), r.string(), r.string(), r.string()
+        assert err == 0, err
+        r = w.Reader(c.request(14, 0, w.string("sg") + w.i32(gen) + w.string(member)
+                               + w.array([w.string(member) + w.kbytes(b"")])))
+        assert r.i16() == 0
+        assert commit(c, 1, "sg", "sarama", {0: (11, "a"), 1: (12, "")}, gen, member) \
+            == {0: 0, 1: 0}
+        assert commit(c, 1, "sg", "sarama", {2: (13, "x")}, gen + 7, member) == {2: 22}
+        # v0: no generation, no member (a group nobody is in).
+        assert commit(c, 0, "plain", "sarama", {0: (5, "m0"), 2: (7, None)}) == {0: 0, 2: 0}
+        assert commit(c, 0, "plain", "nosuch", {0: (5, "")}) == {0: 3}
+        for v in (0, 1):
+            assert offset_fetch(c, v, "sg", "sarama", [0, 1, 2]) == {
+                0: (11, "a", 0), 1: (12, "", 0), 2: (-1, "", 0)}, v
+            got = offset_fetch(c, v, "plain", "sarama", [0, 1, 2])
+            assert {p: x[0] for p, x in got.items()} == {0: 5, 1: -1, 2: 7}, got
+    b.restart()
+    with conn(b) as c:
+        assert offset_fetch(c, 0, "sg", "sarama", [0, 1])[0][:2] == (11, "a")
+        assert offset_fetch(c, 1, "plain", "sarama", [0])[0][:2] == (5, "m0")
+    b.close()
+
+
 run_tests(globals())
