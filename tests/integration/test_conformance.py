@@ -7,6 +7,8 @@ and Fetch v10 (KIP-110), MaxTimestamp recomputed from the records (Sarama
 and OffsetCommit v0-1 / OffsetFetch v0 (Sarama's default before 1.23).
 """
 
+import gzip
+import struct
 import time
 
 from sluice_test import Broker, require_module, run_tests, timeout, wait_until
@@ -97,14 +99,17 @@ def test_broker_fetch_max_bytes_caps_any_request():
     b.close()
 
 
-def zstd_batch(value):
-    import zstandard
-    plain = w.record_batch([(b"k", value, [])])
-    recs = plain[61:]
-    comp = zstandard.ZstdCompressor().compress(recs)
-    after_crc = w.i16(4) + plain[23:61] + comp
+def compressed(plain, codec, compress):
+    """The uncompressed batch `plain` with its records compressed."""
+    after_crc = w.i16(codec) + plain[23:61] + compress(plain[61:])
     body = w.i32(0) + w.i8(2) + w.u32(w.crc32c(after_crc)) + after_crc
     return w.i64(0) + w.i32(len(body)) + body
+
+
+def zstd_batch(value):
+    import zstandard
+    return compressed(w.record_batch([(b"k", value, [])]), 4,
+                      zstandard.ZstdCompressor().compress)
 
 
 def test_zstd_needs_produce_v7():
@@ -174,6 +179,33 @@ def test_offset_commit_v0_v1_and_offset_fetch_v0_as_sarama_sends_them():
         assert offset_fetch(c, 0, "sg", "sarama", [0, 1])[0][:2] == (11, "a")
         assert offset_fetch(c, 1, "plain", "sarama", [0])[0][:2] == (5, "m0")
     b.close()
+
+
+def test_max_timestamp_is_recomputed_as_sarama_122_sends_minus_one():
+    base = int(time.time() * 1000) - 3600 * 1000
+    recs = [(b"k%d" % i, b"v%d" % i, [], i * 10) for i in range(20)]
+    plain = w.record_batch(recs, base_timestamp=base, max_timestamp=-1)
+    gz = compressed(w.record_batch(recs, base_timestamp=base, max_timestamp=-1), 1,
+                    lambda b: gzip.compress(b))
+    with conn() as c:
+        c.metadata(["maxts"])
+        for p, batch in ((0, plain), (1, gz)):
+            assert c.produce({"maxts": {p: batch}})["maxts"][p]["error"] == 0
+            # And one more batch after it, so the answer is not just "the end".
+            later = w.record_batch([(b"x", b"y", [])], base_timestamp=base + 10 ** 6)
+            assert c.produce({"maxts": {p: later}})["maxts"][p]["error"] == 0
+        for p in (0, 1):
+            got = c.list_offsets({"maxts": {p: base + 100}})["maxts"][p]
+            assert got["error"] == 0 and got["offset"] == 10, (p, got)
+            assert got["timestamp"] == base + 100, (p, got)
+            data = c.fetch({"maxts": {p: (0, 1 << 20)}})["maxts"][p]["records"]
+            r = w.Reader(data)
+            r.i64()
+            size = r.i32()
+            r.i32(), r.i8()
+            crc = r.u32()
+            assert crc == w.crc32c(data[21:12 + size]), "stored batch %d: bad CRC" % p
+            assert struct.unpack(">q", data[35:43])[0] == base + 190, p
 
 
 run_tests(globals())
