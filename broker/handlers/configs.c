@@ -21,8 +21,6 @@
 #define RES_TOPIC 2
 #define RES_BROKER 4
 
-/* DescribeConfigs v3+ config_type (KIP-569). */
-enum { CT_BOOLEAN = 1, CT_STRING = 2, CT_INT = 3, CT_SHORT = 4, CT_LONG = 5, CT_LIST = 7 };
 
 static bool broker_resource_is_us(broker *b, sl_bytes name)
 {
@@ -44,36 +42,20 @@ typedef struct desc_ctx {
     bool oom;
 } desc_ctx;
 
-static int8_t topic_config_type(const char *name)
-{
-    static const char *const ints[] = { "index.interval.bytes", "max.message.bytes",
-                                        "min.insync.replicas", "segment.bytes",
-                                        "segment.index.bytes" };
-
-    if (!strcmp(name, "cleanup.policy"))
-        return CT_LIST;
-    if (!strcmp(name, "compression.type") || !strcmp(name, "message.timestamp.type"))
-        return CT_STRING;
-    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
-        if (!strcmp(name, ints[i]))
-            return CT_INT;
-    return CT_LONG;
-}
-
 static int8_t broker_config_type(const char *value)
 {
     const char *p = value;
 
     if (!strcmp(value, "true") || !strcmp(value, "false"))
-        return CT_BOOLEAN;
+        return TCFG_TYPE_BOOLEAN;
     if (*p == '-')
         p++;
     if (!*p)
-        return CT_STRING;
+        return TCFG_TYPE_STRING;
     for (; *p; p++)
         if (*p < '0' || *p > '9')
-            return CT_STRING;
-    return CT_LONG;
+            return TCFG_TYPE_STRING;
+    return TCFG_TYPE_LONG;
 }
 
 static bool key_wanted(const msg_describeconfigs_req_resource *res, const char *name)
@@ -134,7 +116,7 @@ static void desc_add(desc_ctx *dc, const char *name, const char *value, int8_t s
 
 static void desc_topic_one(void *ud, const char *name, const char *value, int8_t source)
 {
-    desc_add(ud, name, value, source, topic_config_type(name));
+    desc_add(ud, name, value, source, tcfg_type(name));
 }
 
 static void desc_broker_one(void *ud, const char *name, const char *value, bool is_default)

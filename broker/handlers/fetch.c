@@ -14,11 +14,13 @@
  * request is a full fetch (KIP-227 allows it).
  */
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "../../base/log.h"
 #include "../../protocol/msg.h"
 #include "../broker.h"
+#include "../topic_config.h"
 
 typedef struct fetch_ctx {
     msg_fetch_req req;
@@ -36,6 +38,17 @@ typedef struct fetch_ctx {
 static cat_topic *resolve(broker *b, int16_t version, const msg_fetch_req_topic *t)
 {
     return version >= 13 ? catalog_find_id(b->cat, t->topic_id) : catalog_find(b->cat, t->topic);
+}
+
+/* KIP-110: a topic whose compression.type is zstd is not served to Fetch
+ * below v10, as Kafka decides it (by the topic's setting, not by looking
+ * at the batches). */
+static bool topic_is_zstd(broker *b, cat_topic *t)
+{
+    const char *ov = cat_topic_overrides(t);
+    char v[16];
+
+    return *ov && tcfg_value(&b->cfg, ov, "compression.type", v, sizeof v) && !strcmp(v, "zstd");
 }
 
 /* Cheap check before any read: is anything worth answering now?  Errors
@@ -174,6 +187,11 @@ static bool fetch_try(breq *r, bool final)
             pout->log_start_offset = plog_log_start(log);
             if (plog_state(log)) {
                 pout->error_code = SL_KE_KAFKA_STORAGE_ERROR;
+                any_error = true;
+                continue;
+            }
+            if (r->hdr.api_version < 10 && topic_is_zstd(b, t)) {
+                pout->error_code = SL_KE_UNSUPPORTED_COMPRESSION_TYPE;
                 any_error = true;
                 continue;
             }

@@ -208,4 +208,44 @@ def test_max_timestamp_is_recomputed_as_sarama_122_sends_minus_one():
             assert struct.unpack(">q", data[35:43])[0] == base + 190, p
 
 
+def test_librdkafka_0081_kafka_topic_settings_are_accepted():
+    require_module("confluent_kafka")
+    from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
+    a = AdminClient({"bootstrap.servers": broker().bootstrap})
+    cfg = {"compression.type": "lz4", "delete.retention.ms": "900",
+           "unclean.leader.election.enable": "true", "min.cleanable.dirty.ratio": "0.1",
+           "leader.replication.throttled.replicas": "*"}
+    a.create_topics([NewTopic("t0081", 2, 1, config=cfg)])["t0081"].result(timeout(30))
+    res = ConfigResource(ConfigResource.Type.TOPIC, "t0081")
+    entries = a.describe_configs([res])[res].result(timeout(30))
+    for k, v in cfg.items():
+        assert entries[k].value == v, (k, entries[k].value)
+    assert entries["preallocate"].value == "false" and entries["preallocate"].is_default
+    # A setting's validator still applies.
+    bad = a.create_topics([NewTopic("t0081-bad", 1, 1, config={"compression.lz4.level": "99"})])
+    try:
+        bad["t0081-bad"].result(timeout(30))
+        raise AssertionError("compression.lz4.level=99 accepted")
+    except Exception as e:  # noqa: B902 - confluent_kafka raises KafkaException
+        assert "compression.lz4.level" in str(e), e
+
+
+def test_zstd_topic_needs_fetch_v10():
+    require_module("confluent_kafka")
+    from confluent_kafka.admin import AdminClient, NewTopic
+    a = AdminClient({"bootstrap.servers": broker().bootstrap})
+    a.create_topics([NewTopic("t0081-zstd", 1, 1, config={"compression.type": "zstd"}),
+                     NewTopic("t0081-lz4", 1, 1, config={"compression.type": "lz4"})])[
+        "t0081-zstd"].result(timeout(30))
+    with conn() as c:
+        wait_until(lambda: {"t0081-zstd", "t0081-lz4"} <= {
+            t["name"] for t in c.metadata(None)["topics"]}, timeout(30), "topics created")
+        assert c.produce({"t0081-zstd": {0: w.record_batch([(b"k", b"v", [])])}})[
+            "t0081-zstd"][0]["error"] == 0
+        got = c.fetch({"t0081-zstd": {0: (0, 1 << 20)}})["t0081-zstd"][0]
+        assert got["error"] == 76 and not got["records"], got
+        got = c.fetch({"t0081-lz4": {0: (0, 1 << 20)}})["t0081-lz4"][0]
+        assert got["error"] == 0, "lz4 topics are served to any version"
+
+
 run_tests(globals())
