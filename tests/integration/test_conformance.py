@@ -230,6 +230,41 @@ def test_librdkafka_0081_kafka_topic_settings_are_accepted():
         assert "compression.lz4.level" in str(e), e
 
 
+def test_librdkafka_0081_alter_configs():
+    require_module("confluent_kafka")
+    from confluent_kafka import KafkaException
+    from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
+    a = AdminClient({"bootstrap.servers": broker().bootstrap})
+    a.create_topics([NewTopic("t0081-alter", 1, 1)])["t0081-alter"].result(timeout(30))
+    topic = ConfigResource(ConfigResource.Type.TOPIC, "t0081-alter",
+                           set_config={"compression.type": "gzip", "flush.ms": "12345678"})
+    brk = ConfigResource(ConfigResource.Type.BROKER, "0",
+                         set_config={"sasl.kerberos.min.time.before.relogin": "58000"})
+    missing = ConfigResource(ConfigResource.Type.TOPIC, "t0081-missing",
+                             set_config={"compression.type": "lz4",
+                                         "offset.metadata.max.bytes": "12345"})
+    fs = a.alter_configs([topic, brk, missing])
+    fs[topic].result(timeout(30))
+    fs[brk].result(timeout(30))
+    try:
+        fs[missing].result(timeout(30))
+        raise AssertionError("altering a topic that does not exist succeeded")
+    except KafkaException as e:
+        assert e.args[0].code() == 3, e  # UNKNOWN_TOPIC_OR_PART
+    res = ConfigResource(ConfigResource.Type.TOPIC, "t0081-alter")
+    entries = a.describe_configs([res])[res].result(timeout(30))
+    assert entries["compression.type"].value == "gzip", entries["compression.type"]
+    assert entries["flush.ms"].value == "12345678", entries["flush.ms"]
+    # A sluice setting is still static.
+    static = ConfigResource(ConfigResource.Type.BROKER, "0",
+                            set_config={"num.partitions": "5"})
+    try:
+        a.alter_configs([static])[static].result(timeout(30))
+        raise AssertionError("num.partitions changed at run time")
+    except KafkaException as e:
+        assert e.args[0].code() == 42 and "num.partitions" in str(e), e
+
+
 def test_zstd_topic_needs_fetch_v10():
     require_module("confluent_kafka")
     from confluent_kafka.admin import AdminClient, NewTopic
