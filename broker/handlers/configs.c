@@ -290,14 +290,19 @@ static void broker_alter_answer(breq *r, sl_bytes name, sl_bytes bad,
     }
 }
 
-/* Common checks of a topic resource; NULL with out filled if it is not a
- * topic we can change. */
-static cat_topic *alter_target(breq *r, int8_t type, sl_bytes name,
-                               msg_alterconfigs_resp_response *out)
+/* Common checks of a resource: the topic to change, or NULL with out
+ * filled (a broker resource is answered here); configs, size, n: its
+ * settings, of either Alter API. */
+static cat_topic *alter_target(breq *r, int8_t type, sl_bytes name, const void *configs,
+                               size_t size, int32_t n, msg_alterconfigs_resp_response *out)
 {
     broker *b = r->c->b;
     cat_topic *t;
 
+    if (type == RES_BROKER) {
+        broker_alter_answer(r, name, first_static(configs, size, n), out);
+        return NULL;
+    }
     out->resource_type = type;
     out->resource_name = name;
     out->error_message = SL_BYTES_NULL;
@@ -338,18 +343,11 @@ void handle_alter_configs(breq *r)
     for (int32_t i = 0; i < req.resources_count; i++) {
         const msg_alterconfigs_req_resource *res = &req.resources[i];
         msg_alterconfigs_resp_response *out = &resp.responses[i];
-        cat_topic *t;
+        cat_topic *t = alter_target(r, res->resource_type, res->resource_name, res->configs,
+                                    sizeof *res->configs, res->configs_count, out);
         char *text = NULL, errstr[256] = "";
         sl_err e = SL_OK;
 
-        if (res->resource_type == RES_BROKER) {
-            broker_alter_answer(r, res->resource_name,
-                                first_static(res->configs, sizeof *res->configs,
-                                             res->configs_count),
-                                out);
-            continue;
-        }
-        t = alter_target(r, res->resource_type, res->resource_name, out);
         if (!t)
             continue;
         /* AlterConfigs replaces the whole set of overrides. */
@@ -453,18 +451,11 @@ void handle_incremental_alter_configs(breq *r)
     for (int32_t i = 0; i < req.resources_count; i++) {
         const msg_incrementalalterconfigs_req_resource *res = &req.resources[i];
         msg_alterconfigs_resp_response *out = &resp.responses[i];
-        cat_topic *t;
+        cat_topic *t = alter_target(r, res->resource_type, res->resource_name, res->configs,
+                                    sizeof *res->configs, res->configs_count, out);
         char *text, errstr[256] = "";
         sl_err e = SL_OK;
 
-        if (res->resource_type == RES_BROKER) {
-            broker_alter_answer(r, res->resource_name,
-                                first_static(res->configs, sizeof *res->configs,
-                                             res->configs_count),
-                                out);
-            continue;
-        }
-        t = alter_target(r, res->resource_type, res->resource_name, out);
         if (!t)
             continue;
         text = strdup(cat_topic_overrides(t));
