@@ -587,7 +587,7 @@ void resp_finish(breq *r, kbuf_wr *w)
     if ((int64_t)w->len - 4 + external > INT32_MAX) {
         /* Its size would not fit the frame's int32; fetch.max.bytes keeps
          * Fetch below this, so it is a bug elsewhere if it happens. */
-        w->err = SL_E_NOMEM;
+        w->err = SL_E_RANGE;
         resp_finish(r, w); /* req_free closes the file ranges */
         return;
     }
