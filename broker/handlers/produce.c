@@ -9,8 +9,9 @@
  * recomputed from the records as Kafka's LogValidator does (they are walked
  * for validation anyway) and rewritten, with the CRC, only where it is
  * wrong; a compressed batch is decompressed only when its maxTimestamp is
- * below its base timestamp (Sarama 1.22 sends -1), never otherwise.  acks=1 answers when the write completed, acks=-1 when an
- * fdatasync covers it (group commit), acks=0 sends no response at all.
+ * below its base timestamp (Sarama 1.22 sends -1), never otherwise.
+ * acks=1 answers when the write completed, acks=-1 when an fdatasync
+ * covers it (group commit), acks=0 sends no response at all.
  */
 #include "../../base/log.h"
 #include "../../protocol/msg.h"
