@@ -277,7 +277,10 @@ void fetch_wake_parked(broker *b);
 sl_bytes req_printf(breq *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 char *req_cstr(breq *r, sl_bytes b);
 
-/* Log a request that failed to decode and close its connection. */
+/* Log a request that failed to decode and close its connection
+ * (SL_E_NOMEM is logged as out of memory, not as a parse failure). */
 void req_malformed(breq *r, sl_err err);
+/* Log running out of memory answering r and close its connection. */
+void req_out_of_memory(breq *r);
 
 #endif

@@ -45,6 +45,9 @@ static const config_key keys[] = {
       "10485760", "Largest offset index file per segment" },
     { "message.max.bytes", NULL, CT_INT, OFF(message_max_bytes), 0, 0, 2147483647,
       "1048588", "Largest record batch a producer may send" },
+    { "fetch.max.bytes", NULL, CT_INT, OFF(fetch_max_bytes), 0, 1024, 2147483647, "57671680",
+      "Largest Fetch response (records), whatever the request's max_bytes; one batch "
+      "over it still goes so a consumer progresses" },
     { "socket.request.max.bytes", NULL, CT_INT, OFF(socket_request_max_bytes), 0, 64,
       2147483647, "104857600", "Largest request frame; larger ones close the connection" },
     { "max.connections", NULL, CT_INT, OFF(max_connections), 0, 1, 1000000, "10000",

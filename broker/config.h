@@ -30,6 +30,7 @@ typedef struct broker_config {
     int64_t index_interval_bytes;
     int64_t index_max_bytes;
     int64_t message_max_bytes;
+    int64_t fetch_max_bytes; /* bounds every Fetch response */
     int64_t socket_request_max_bytes;
     int64_t max_connections;
     int64_t queued_max_requests; /* per connection, in flight */

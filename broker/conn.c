@@ -32,6 +32,8 @@
 #define RBUF_SIZE 65536
 #define MIN_FRAME 8           /* api_key, api_version, correlation_id */
 #define SENDFILE_CHUNK (1 << 30)
+/* Arena bytes a response may be built from, beyond the decoded request. */
+#define RESP_ARENA_MAX ((size_t)512 << 20)
 
 static void on_recv(sl_op *op, int res, uint32_t flags);
 static void on_send(sl_op *op, int res, uint32_t flags);
@@ -201,8 +203,10 @@ static void new_request(conn *c, uint8_t *frame, size_t len)
     r->c = c;
     r->frame = frame;
     r->frame_len = len;
-    /* Decoded structures are bounded by the frame they come from. */
-    sl_arena_init(&r->arena, 4 * len + 65536);
+    /* Decoded structures are bounded by the frame they come from; what a
+     * response is built from grows with the broker's state instead
+     * (DescribeConfigs or Metadata of every topic), hence the allowance. */
+    sl_arena_init(&r->arena, 4 * len + 65536 + RESP_ARENA_MAX);
     TAILQ_INSERT_TAIL(&c->reqs, r, link);
     c->nreqs++;
     dispatch(r);
@@ -580,6 +584,13 @@ void resp_finish(breq *r, kbuf_wr *w)
         conn_close(r->c, "response too large");
         return;
     }
+    if ((int64_t)w->len - 4 + external > INT32_MAX) {
+        /* Its size would not fit the frame's int32; fetch.max.bytes keeps
+         * Fetch below this, so it is a bug elsewhere if it happens. */
+        w->err = SL_E_RANGE;
+        resp_finish(r, w); /* req_free closes the file ranges */
+        return;
+    }
     kbuf_patch_i32(w, 0, (int32_t)((int64_t)w->len - 4 + external));
     r->resp = kbuf_wr_take(w, &r->resp_len);
     req_ready(r);
@@ -591,9 +602,26 @@ void req_finish_silent(breq *r)
     req_ready(r);
 }
 
+void req_out_of_memory(breq *r)
+{
+    const char *name = api_name(r->hdr.api_key);
+
+    sl_warn_rl("mem", "out of memory answering %s v%d from %s (%zu-byte request): "
+               "closing the connection",
+               name ? name : "?", r->hdr.api_version, r->c->peer, r->frame_len);
+    r->no_response = true;
+    r->ready = true;
+    conn_close(r->c, "out of memory");
+}
+
 void req_malformed(breq *r, sl_err err)
 {
     const char *name = api_name(r->hdr.api_key);
+
+    if (err == SL_E_NOMEM) { /* not the client's fault: say what it is */
+        req_out_of_memory(r);
+        return;
+    }
 
     sl_warn_rl("proto", "Protocol parse failure for %s v%d at %zu/%zu (field %s): %s from %s: "
                "closing the connection",

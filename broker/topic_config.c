@@ -1,41 +1,97 @@
 /*
  * topic_config.c - Kafka's topic config names over plog_config (see
- * topic_config.h).  Only settings sluice honours are accepted: an unknown
- * name, or a value it would silently ignore (cleanup.policy=compact), is
- * INVALID_CONFIG, so a client never believes a setting is in force when it
- * is not.
+ * topic_config.h).
+ *
+ * Every topic setting Apache Kafka defines is accepted, checked with
+ * Kafka's validator (type and range), stored and described, so tools and
+ * test suites that set them work.  Those that change nothing on a single
+ * broker that stores batches as sent (replication, throttling, compaction
+ * tuning, recompression, tiered storage) are listed as such in
+ * docs/configuration.md.  Values sluice would have to silently ignore in a
+ * way that loses or keeps data against the user's intent are refused with
+ * INVALID_CONFIG and a reason: cleanup.policy=compact (no log cleaner),
+ * remote.storage.enable=true (no tiered storage, as Kafka refuses when
+ * remote storage is off), min.insync.replicas above 1 (one replica).
  */
 #include <bsd/string.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "topic_config.h"
 
-typedef enum { K_LONG, K_TSTYPE, K_CLEANUP, K_COMPRESSION, K_MINISR } tkind;
+typedef enum {
+    K_LONG,       /* an integer in [min, max] */
+    K_TSTYPE,     /* CreateTime | LogAppendTime */
+    K_CLEANUP,    /* delete (compact refused) */
+    K_COMPRESSION,
+    K_MINISR,
+    K_BOOL,       /* true | false, any case */
+    K_NOT_TRUE,   /* a boolean whose true sluice cannot honour */
+    K_RATIO,      /* a double in [0, 1] */
+    K_GZIP_LEVEL, /* -1 or 1..9 */
+    K_REPLICAS,   /* "", "*" or partition:broker,... */
+    K_VERSION,    /* message.format.version: a Kafka version name */
+} tkind;
 
 typedef struct tkey {
     const char *name;
     const char *broker_key; /* the broker setting that is its default */
     tkind kind;
     int64_t min, max;
+    const char *def;        /* Kafka's default where no broker setting is */
+    int8_t type;            /* TCFG_TYPE_*, for DescribeConfigs */
 } tkey;
 
+#define LMAX INT64_MAX
+#define IMAX INT32_MAX
+
+/* Alphabetical, as Kafka's documentation lists them. */
 static const tkey tkeys[] = {
-    { "cleanup.policy", NULL, K_CLEANUP, 0, 0 },
-    { "compression.type", NULL, K_COMPRESSION, 0, 0 },
-    { "flush.messages", "log.flush.interval.messages", K_LONG, 1, INT64_MAX },
-    { "flush.ms", "log.flush.interval.ms", K_LONG, 0, INT64_MAX },
-    { "index.interval.bytes", "log.index.interval.bytes", K_LONG, 0, INT32_MAX },
-    { "max.message.bytes", "message.max.bytes", K_LONG, 0, INT32_MAX },
-    { "message.timestamp.type", "log.message.timestamp.type", K_TSTYPE, 0, 0 },
-    { "min.insync.replicas", NULL, K_MINISR, 1, 1 },
-    { "retention.bytes", "log.retention.bytes", K_LONG, -1, INT64_MAX },
-    { "retention.ms", "log.retention.ms", K_LONG, -1, INT64_MAX },
-    { "segment.bytes", "log.segment.bytes", K_LONG, 1024, INT32_MAX },
-    { "segment.index.bytes", "log.index.size.max.bytes", K_LONG, 4096, INT32_MAX },
-    { "segment.ms", "log.roll.ms", K_LONG, 1, INT64_MAX },
+    { "cleanup.policy", NULL, K_CLEANUP, 0, 0, "delete", TCFG_TYPE_LIST },
+    { "compression.gzip.level", NULL, K_GZIP_LEVEL, -1, 9, "-1", TCFG_TYPE_INT },
+    { "compression.lz4.level", NULL, K_LONG, 1, 17, "9", TCFG_TYPE_INT },
+    { "compression.type", NULL, K_COMPRESSION, 0, 0, "producer", TCFG_TYPE_STRING },
+    { "compression.zstd.level", NULL, K_LONG, -131072, 22, "3", TCFG_TYPE_INT },
+    { "delete.retention.ms", NULL, K_LONG, 0, LMAX, "86400000", TCFG_TYPE_LONG },
+    { "file.delete.delay.ms", NULL, K_LONG, 0, LMAX, "60000", TCFG_TYPE_LONG },
+    { "flush.messages", "log.flush.interval.messages", K_LONG, 1, LMAX, NULL, TCFG_TYPE_LONG },
+    { "flush.ms", "log.flush.interval.ms", K_LONG, 0, LMAX, NULL, TCFG_TYPE_LONG },
+    { "follower.replication.throttled.replicas", NULL, K_REPLICAS, 0, 0, "", TCFG_TYPE_LIST },
+    { "index.interval.bytes", "log.index.interval.bytes", K_LONG, 0, IMAX, NULL, TCFG_TYPE_INT },
+    { "leader.replication.throttled.replicas", NULL, K_REPLICAS, 0, 0, "", TCFG_TYPE_LIST },
+    { "local.retention.bytes", NULL, K_LONG, -2, LMAX, "-2", TCFG_TYPE_LONG },
+    { "local.retention.ms", NULL, K_LONG, -2, LMAX, "-2", TCFG_TYPE_LONG },
+    { "max.compaction.lag.ms", NULL, K_LONG, 1, LMAX, "9223372036854775807", TCFG_TYPE_LONG },
+    { "max.message.bytes", "message.max.bytes", K_LONG, 0, IMAX, NULL, TCFG_TYPE_INT },
+    { "message.downconversion.enable", NULL, K_BOOL, 0, 0, "true", TCFG_TYPE_BOOLEAN },
+    { "message.format.version", NULL, K_VERSION, 0, 0, "3.0-IV1", TCFG_TYPE_STRING },
+    { "message.timestamp.after.max.ms", NULL, K_LONG, 0, LMAX, "9223372036854775807",
+      TCFG_TYPE_LONG },
+    { "message.timestamp.before.max.ms", NULL, K_LONG, 0, LMAX, "9223372036854775807",
+      TCFG_TYPE_LONG },
+    { "message.timestamp.difference.max.ms", NULL, K_LONG, 0, LMAX, "9223372036854775807",
+      TCFG_TYPE_LONG },
+    { "message.timestamp.type", "log.message.timestamp.type", K_TSTYPE, 0, 0, NULL,
+      TCFG_TYPE_STRING },
+    { "min.cleanable.dirty.ratio", NULL, K_RATIO, 0, 0, "0.5", TCFG_TYPE_DOUBLE },
+    { "min.compaction.lag.ms", NULL, K_LONG, 0, LMAX, "0", TCFG_TYPE_LONG },
+    { "min.insync.replicas", NULL, K_MINISR, 1, 1, "1", TCFG_TYPE_INT },
+    { "preallocate", NULL, K_BOOL, 0, 0, "false", TCFG_TYPE_BOOLEAN },
+    { "remote.log.copy.disable", NULL, K_BOOL, 0, 0, "false", TCFG_TYPE_BOOLEAN },
+    { "remote.log.delete.on.disable", NULL, K_BOOL, 0, 0, "false", TCFG_TYPE_BOOLEAN },
+    { "remote.storage.enable", NULL, K_NOT_TRUE, 0, 0, "false", TCFG_TYPE_BOOLEAN },
+    { "retention.bytes", "log.retention.bytes", K_LONG, -1, LMAX, NULL, TCFG_TYPE_LONG },
+    { "retention.ms", "log.retention.ms", K_LONG, -1, LMAX, NULL, TCFG_TYPE_LONG },
+    { "segment.bytes", "log.segment.bytes", K_LONG, 1024, IMAX, NULL, TCFG_TYPE_INT },
+    { "segment.index.bytes", "log.index.size.max.bytes", K_LONG, 4096, IMAX, NULL,
+      TCFG_TYPE_INT },
+    { "segment.jitter.ms", NULL, K_LONG, 0, LMAX, "0", TCFG_TYPE_LONG },
+    { "segment.ms", "log.roll.ms", K_LONG, 1, LMAX, NULL, TCFG_TYPE_LONG },
+    { "unclean.leader.election.enable", NULL, K_BOOL, 0, 0, "false", TCFG_TYPE_BOOLEAN },
 };
 #define NTKEYS (sizeof tkeys / sizeof tkeys[0])
 
@@ -52,21 +108,20 @@ bool tcfg_known(const char *name)
     return tkey_find(name, strlen(name)) != NULL;
 }
 
+int8_t tcfg_type(const char *name)
+{
+    const tkey *k = tkey_find(name, strlen(name));
+
+    return k ? k->type : TCFG_TYPE_STRING;
+}
+
 /* The broker's value for a topic setting, as Kafka reports it. */
 static void broker_default(const broker_config *bc, const tkey *k, char *buf, size_t n)
 {
     int64_t v = 0;
 
-    if (!strcmp(k->name, "cleanup.policy")) {
-        strlcpy(buf, "delete", n);
-        return;
-    }
-    if (!strcmp(k->name, "compression.type")) {
-        strlcpy(buf, "producer", n);
-        return;
-    }
-    if (!strcmp(k->name, "min.insync.replicas")) {
-        strlcpy(buf, "1", n);
+    if (k->def) {
+        strlcpy(buf, k->def, n);
         return;
     }
     if (!strcmp(k->name, "message.timestamp.type")) {
@@ -113,43 +168,131 @@ static bool broker_set_explicitly(const broker_config *bc, const tkey *k)
     return config_get(bc, k->broker_key, buf, sizeof buf, &is_default) && !is_default;
 }
 
-/* Check one value; for longs *out gets the number. */
-static sl_err check_value(const tkey *k, const char *value, int64_t *out, char *errstr,
-                          size_t errstr_size)
+static sl_err refuse(const tkey *k, const char *value, const char *want, char *errstr,
+                     size_t errstr_size)
 {
-    char *end;
-    long long v;
+    snprintf(errstr, errstr_size, "%s: '%s' is not %s", k->name, value, want);
+    return SL_KE_INVALID_CONFIG;
+}
 
-    switch (k->kind) {
-    case K_CLEANUP:
-        if (!strcmp(value, "delete"))
-            return SL_OK;
+static bool one_of(const char *value, const char *const *names)
+{
+    for (; *names; names++)
+        if (!strcmp(value, *names))
+            return true;
+    return false;
+}
+
+static const char *skip_digits(const char *p)
+{
+    const char *q = p;
+
+    while (*q >= '0' && *q <= '9')
+        q++;
+    return q > p ? q : NULL;
+}
+
+/* Kafka's throttled-replicas list: empty, "*", or partition:broker items. */
+static bool replicas_ok(const char *v)
+{
+    const char *p = v;
+
+    if (!*v || !strcmp(v, "*"))
+        return true;
+    for (;;) {
+        while (*p == ' ')
+            p++;
+        if (!(p = skip_digits(p)) || *p++ != ':' || !(p = skip_digits(p)))
+            return false;
+        while (*p == ' ')
+            p++;
+        if (!*p)
+            return true;
+        if (*p++ != ',')
+            return false;
+    }
+}
+
+/* A Kafka version name as message.format.version takes: 0.10.2, 3.0-IV1. */
+static bool version_ok(const char *v)
+{
+    if (*v < '0' || *v > '9' || strlen(v) > 32)
+        return false;
+    return strspn(v, "0123456789.-IV") == strlen(v);
+}
+
+/* The refusals that protect data, each with its reason. */
+static sl_err refuse_unhonoured(const tkey *k, const char *value, char *errstr,
+                                size_t errstr_size)
+{
+    if (k->kind == K_CLEANUP)
         snprintf(errstr, errstr_size,
                  "cleanup.policy '%s' is not supported: sluice keeps topics with "
                  "cleanup.policy=delete only (no log compaction)",
                  value);
-        return SL_KE_INVALID_CONFIG;
+    else
+        snprintf(errstr, errstr_size,
+                 "%s=%s is not supported: sluice has no tiered storage "
+                 "(as Kafka answers when remote log storage is not enabled)",
+                 k->name, value);
+    return SL_KE_INVALID_CONFIG;
+}
+
+/* Check one value (Kafka's validator for the setting); for integers *out
+ * gets the number. */
+static sl_err check_value(const tkey *k, const char *value, int64_t *out, char *errstr,
+                          size_t errstr_size)
+{
+    static const char *const codecs[] = { "uncompressed", "zstd", "lz4", "snappy", "gzip",
+                                          "producer", NULL };
+    static const char *const tstypes[] = { "CreateTime", "LogAppendTime", NULL };
+    char *end;
+    long long v;
+    double d;
+
+    switch (k->kind) {
+    case K_CLEANUP:
+        return !strcmp(value, "delete") ? SL_OK
+                                        : refuse_unhonoured(k, value, errstr, errstr_size);
     case K_COMPRESSION:
-        if (!strcmp(value, "producer"))
-            return SL_OK;
-        snprintf(errstr, errstr_size,
-                 "compression.type '%s' is not supported: sluice stores batches as the "
-                 "producer compressed them (compression.type=producer)",
-                 value);
-        return SL_KE_INVALID_CONFIG;
+        return one_of(value, codecs) ? SL_OK
+                                     : refuse(k, value, "one of uncompressed, zstd, lz4, "
+                                              "snappy, gzip, producer", errstr, errstr_size);
     case K_TSTYPE:
-        if (!strcmp(value, "CreateTime") || !strcmp(value, "LogAppendTime"))
-            return SL_OK;
-        snprintf(errstr, errstr_size,
-                 "message.timestamp.type must be CreateTime or LogAppendTime, not '%s'", value);
-        return SL_KE_INVALID_CONFIG;
+        return one_of(value, tstypes) ? SL_OK
+                                      : refuse(k, value, "CreateTime or LogAppendTime", errstr,
+                                               errstr_size);
+    case K_BOOL:
+    case K_NOT_TRUE:
+        if (strcasecmp(value, "true") && strcasecmp(value, "false"))
+            return refuse(k, value, "true or false", errstr, errstr_size);
+        if (k->kind == K_NOT_TRUE && !strcasecmp(value, "true"))
+            return refuse_unhonoured(k, value, errstr, errstr_size);
+        return SL_OK;
+    case K_RATIO:
+        errno = 0;
+        d = strtod(value, &end);
+        if (errno || end == value || *end || !isfinite(d) || d < 0 || d > 1)
+            return refuse(k, value, "a number in [0, 1]", errstr, errstr_size);
+        return SL_OK;
+    case K_REPLICAS:
+        return replicas_ok(value) ? SL_OK
+                                  : refuse(k, value, "'*' or a list of partition:broker",
+                                           errstr, errstr_size);
+    case K_VERSION:
+        return version_ok(value) ? SL_OK
+                                 : refuse(k, value, "a Kafka version such as 3.0-IV1", errstr,
+                                          errstr_size);
+    case K_GZIP_LEVEL:
     case K_MINISR:
     case K_LONG:
         errno = 0;
         v = strtoll(value, &end, 10);
-        if (errno || end == value || *end || v < k->min || v > k->max) {
-            snprintf(errstr, errstr_size, "%s: '%s' is not an integer in [%lld, %lld]", k->name,
-                     value, (long long)k->min, (long long)k->max);
+        if (errno || end == value || *end || v < k->min || v > k->max ||
+            (k->kind == K_GZIP_LEVEL && v == 0)) {
+            snprintf(errstr, errstr_size, "%s: '%s' is not an integer in [%lld, %lld]%s",
+                     k->name, value, (long long)k->min, (long long)k->max,
+                     k->kind == K_GZIP_LEVEL ? " other than 0" : "");
             return SL_KE_INVALID_CONFIG;
         }
         *out = v;
@@ -370,4 +513,19 @@ void tcfg_each(const broker_config *bc, const char *overrides,
                                                      : TCFG_SOURCE_DEFAULT);
         }
     }
+}
+
+bool tcfg_value(const broker_config *bc, const char *overrides, const char *name, char *buf,
+                size_t n)
+{
+    const tkey *k = tkey_find(name, strlen(name));
+    each_ctx ec = { .name = name };
+
+    if (!k)
+        return false;
+    each_line(overrides, find_override, &ec);
+    if (!ec.found)
+        broker_default(bc, k, ec.value, sizeof ec.value);
+    strlcpy(buf, ec.value, n);
+    return true;
 }

@@ -23,6 +23,17 @@ enum {
     TCFG_SOURCE_DEFAULT = 5,
 };
 
+/* DescribeConfigs v3+ config_type (KIP-569). */
+enum {
+    TCFG_TYPE_BOOLEAN = 1,
+    TCFG_TYPE_STRING = 2,
+    TCFG_TYPE_INT = 3,
+    TCFG_TYPE_SHORT = 4,
+    TCFG_TYPE_LONG = 5,
+    TCFG_TYPE_DOUBLE = 6,
+    TCFG_TYPE_LIST = 7,
+};
+
 /* The settings in force for a topic: plog_config and max.message.bytes.
  * SL_KE_INVALID_CONFIG with errstr naming the setting if overrides hold an
  * unknown name or a bad value. */
@@ -41,5 +52,11 @@ void tcfg_each(const broker_config *bc, const char *overrides,
 
 /* Is `name` a topic setting we know? */
 bool tcfg_known(const char *name);
+/* Its TCFG_TYPE_* (STRING for an unknown name). */
+int8_t tcfg_type(const char *name);
+/* The value in force of one setting (override, else default) into buf;
+ * false for an unknown name. */
+bool tcfg_value(const broker_config *bc, const char *overrides, const char *name, char *buf,
+                size_t n);
 
 #endif

@@ -54,6 +54,8 @@ static bool obuf_reserve(obuf *o, size_t extra)
     if (extra > o->max - o->len)
         return false;
     cap = o->cap ? o->cap : 4096;
+    if (cap > o->max) /* a first chunk past max would let a codec write past it */
+        cap = o->max;
     while (cap - o->len < extra)
         cap = cap > o->max / 2 ? o->max : cap * 2;
     p = realloc(o->p, cap);
@@ -414,4 +416,25 @@ sl_err codec_batch_decompress(const uint8_t *batch, size_t len, size_t max_recor
     *out = NULL;
     *outlen = 0;
     return e ? e : swap_records(batch, &h, false, 0, 0, max_out, out, outlen);
+}
+
+sl_err codec_batch_max_timestamp(const uint8_t *batch, size_t len, size_t max_records,
+                                 int64_t *max_ts)
+{
+    uint8_t *plain;
+    size_t n;
+    rec_iter it;
+    rec_record r;
+    sl_err e = codec_batch_decompress(batch, len, max_records, &plain, &n);
+
+    if (e)
+        return e;
+    *max_ts = -1;
+    if (rec_iter_init(&it, plain, n) == SL_OK)
+        while (rec_iter_next(&it, &r))
+            if (r.timestamp > *max_ts)
+                *max_ts = r.timestamp;
+    e = it.err ? SL_KE_CORRUPT_MESSAGE : SL_OK;
+    free(plain);
+    return e;
 }

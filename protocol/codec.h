@@ -52,5 +52,11 @@ sl_err codec_batch_compress(const uint8_t *batch, size_t len, int codec, int lev
  * compressed; rec_batch_peek's errors; codec_decompress's errors. */
 sl_err codec_batch_decompress(const uint8_t *batch, size_t len, size_t max_records,
                               uint8_t **out, size_t *outlen);
+/* The largest record timestamp of the compressed batch at batch (-1 if
+ * none), decompressing it (at most max_records bytes, else SL_E_RANGE):
+ * what Kafka's LogValidator puts in maxTimestamp.  SL_KE_CORRUPT_MESSAGE if
+ * the records do not decompress or parse. */
+sl_err codec_batch_max_timestamp(const uint8_t *batch, size_t len, size_t max_records,
+                                 int64_t *max_ts);
 
 #endif

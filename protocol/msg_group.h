@@ -42,10 +42,10 @@
 #define MSG_LEAVEGROUP_VMIN 0
 #define MSG_LEAVEGROUP_VMAX 4
 #define MSG_LEAVEGROUP_FLEX 4
-#define MSG_OFFSETCOMMIT_VMIN 2
+#define MSG_OFFSETCOMMIT_VMIN 0
 #define MSG_OFFSETCOMMIT_VMAX 8
 #define MSG_OFFSETCOMMIT_FLEX 8
-#define MSG_OFFSETFETCH_VMIN 1
+#define MSG_OFFSETFETCH_VMIN 0
 #define MSG_OFFSETFETCH_VMAX 8
 #define MSG_OFFSETFETCH_FLEX 6
 #define MSG_OFFSETDELETE_VMIN 0
@@ -232,6 +232,7 @@ typedef struct msg_offsetcommit_req_partition {
     int64_t committed_offset;
     int32_t committed_leader_epoch; /* v6+, default -1 */
     sl_bytes committed_metadata;    /* nullable */
+    int64_t commit_timestamp;       /* v1 only, default -1 */
 } msg_offsetcommit_req_partition;
 
 typedef struct msg_offsetcommit_req_topic {

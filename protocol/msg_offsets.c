@@ -3,12 +3,14 @@
  * (key 9) v1-8, OffsetDelete (key 47) v0.
  *
  * Version steps (Kafka <Name>Request.json / <Name>Response.json):
- * OffsetCommit: v2 dropped v1's commit_timestamp and added
+ * OffsetCommit: v0 has no generation_id or member_id, which v1 adds
+ * with a per-partition commit_timestamp; v2 dropped v1's commit_timestamp and added
  * retention_time_ms, which v5 drops again (broker config only);
  * committed_leader_epoch v6; group_instance_id v7; flexible v8.  The
  * response gains throttle_time_ms in v3.  Kafka 3.6+ calls the
  * generation GenerationIdOrMemberEpoch (KIP-848); same field.
- * OffsetFetch: topics nullable from v2 (null = all committed partitions)
+ * OffsetFetch: v0 (Kafka read it from ZooKeeper) has v1's layout; topics
+ * nullable from v2 (null = all committed partitions)
  * and the response's top-level error_code v2; throttle_time_ms v3;
  * committed_leader_epoch v5; flexible v6; require_stable v7; v8 batches
  * groups: the request's group_id/topics become groups[] (each with
@@ -24,25 +26,29 @@
 sl_err msg_offsetcommit_req_decode(kbuf_rd *r, int16_t v, sl_arena *a, msg_offsetcommit_req *out)
 {
     bool flex = v >= 8;
-    size_t pmin = 4 + 8 + (v >= 6 ? 4 : 0) + msg_str_min(flex) + msg_tags_min(flex);
+    size_t pmin = 4 + 8 + (v == 1 ? 8 : 0) + (v >= 6 ? 4 : 0) + msg_str_min(flex) +
+                  msg_tags_min(flex);
     int32_t n;
 
     *out = (msg_offsetcommit_req){ .generation_id_or_member_epoch = -1,
+                                   .member_id = msg_empty(),
                                    .group_instance_id = SL_BYTES_NULL,
                                    .retention_time_ms = -1 };
     if (!msg_version_ok(v, MSG_OFFSETCOMMIT_VMIN, MSG_OFFSETCOMMIT_VMAX))
         return SL_KE_UNSUPPORTED_VERSION;
     r->field = "group_id";
     out->group_id = msg_get_str_nn(r, flex);
-    r->field = "generation_id_or_member_epoch";
-    out->generation_id_or_member_epoch = kbuf_get_i32(r);
-    r->field = "member_id";
-    out->member_id = msg_get_str_nn(r, flex);
+    if (v >= 1) {
+        r->field = "generation_id_or_member_epoch";
+        out->generation_id_or_member_epoch = kbuf_get_i32(r);
+        r->field = "member_id";
+        out->member_id = msg_get_str_nn(r, flex);
+    }
     if (v >= 7) {
         r->field = "group_instance_id";
         out->group_instance_id = kbuf_get_str(r, flex);
     }
-    if (v <= 4) {
+    if (v >= 2 && v <= 4) {
         r->field = "retention_time_ms";
         out->retention_time_ms = kbuf_get_i64(r);
     }
@@ -62,6 +68,7 @@ sl_err msg_offsetcommit_req_decode(kbuf_rd *r, int16_t v, sl_arena *a, msg_offse
 
             p->partition_index = kbuf_get_i32(r);
             p->committed_offset = kbuf_get_i64(r);
+            p->commit_timestamp = v == 1 ? kbuf_get_i64(r) : -1;
             p->committed_leader_epoch = v >= 6 ? kbuf_get_i32(r) : -1;
             p->committed_metadata = kbuf_get_str(r, flex);
             msg_skip_tags(r, flex);
@@ -82,11 +89,13 @@ void msg_offsetcommit_req_encode(kbuf_wr *w, int16_t v, const msg_offsetcommit_r
     if (!msg_enc_version_ok(w, v, MSG_OFFSETCOMMIT_VMIN, MSG_OFFSETCOMMIT_VMAX))
         return;
     msg_put_str_nn(w, flex, in->group_id);
-    kbuf_put_i32(w, in->generation_id_or_member_epoch);
-    msg_put_str_nn(w, flex, in->member_id);
+    if (v >= 1) {
+        kbuf_put_i32(w, in->generation_id_or_member_epoch);
+        msg_put_str_nn(w, flex, in->member_id);
+    }
     if (v >= 7)
         kbuf_put_str(w, flex, in->group_instance_id);
-    if (v <= 4)
+    if (v >= 2 && v <= 4)
         kbuf_put_i64(w, in->retention_time_ms);
     n = msg_put_count(w, flex, in->topics_count, false);
     for (int32_t i = 0; i < n; i++) {
@@ -100,6 +109,8 @@ void msg_offsetcommit_req_encode(kbuf_wr *w, int16_t v, const msg_offsetcommit_r
 
             kbuf_put_i32(w, p->partition_index);
             kbuf_put_i64(w, p->committed_offset);
+            if (v == 1)
+                kbuf_put_i64(w, p->commit_timestamp);
             if (v >= 6)
                 kbuf_put_i32(w, p->committed_leader_epoch);
             kbuf_put_str(w, flex, p->committed_metadata);

@@ -99,27 +99,44 @@ sl_err rec_batch_validate(const uint8_t *p, size_t n, rec_batch *out)
  * produce path): its consumers find out. */
 static int64_t add_wrap(int64_t a, int64_t b);
 
-static sl_err check_records(const uint8_t *p, const rec_batch *b)
+static sl_err check_records(const uint8_t *p, const rec_batch *b, int64_t *max_ts)
 {
     rec_iter it;
     rec_record r;
 
+    *max_ts = b->max_timestamp;
     if (b->attributes & REC_ATTR_CODEC_MASK)
         return SL_OK;
     memset(&it, 0, sizeof it);
     it.batch = *b;
     it.p = p + REC_HEADER_SIZE;
     it.end = p + rec_batch_size(b);
+    *max_ts = -1; /* Kafka's NO_TIMESTAMP, then the largest record's */
     while (rec_iter_next(&it, &r)) {
         if (r.offset != add_wrap(b->base_offset, it.index - 1))
             return SL_KE_INVALID_RECORD;
+        if (r.timestamp > *max_ts)
+            *max_ts = r.timestamp;
     }
     if (it.err != SL_OK || it.index != b->record_count)
         return SL_KE_CORRUPT_MESSAGE;
     return SL_OK;
 }
 
+static sl_err set_check(const uint8_t *p, size_t n, int32_t *nbatches, uint8_t *fix);
+
 sl_err rec_set_check(const uint8_t *p, size_t n, int32_t *nbatches)
+{
+    return set_check(p, n, nbatches, NULL);
+}
+
+sl_err rec_set_check_fix(uint8_t *p, size_t n, int32_t *nbatches)
+{
+    return set_check(p, n, nbatches, p);
+}
+
+/* fix: the same bytes, writable, to correct maxTimestamp in; or NULL. */
+static sl_err set_check(const uint8_t *p, size_t n, int32_t *nbatches, uint8_t *fix)
 {
     size_t off = 0;
     int32_t count = 0;
@@ -133,10 +150,15 @@ sl_err rec_set_check(const uint8_t *p, size_t n, int32_t *nbatches)
          * not a reason to wait for more bytes. */
         if (e == SL_E_SHORT)
             return SL_KE_CORRUPT_MESSAGE;
+        int64_t max_ts = 0;
+
         if (e == SL_OK)
-            e = check_records(p + off, &b);
+            e = check_records(p + off, &b, &max_ts);
         if (e != SL_OK)
             return e;
+        /* Only when it differs: resealing costs a CRC over the batch. */
+        if (fix && max_ts != b.max_timestamp)
+            rec_batch_set_max_timestamp(fix + off, n - off, max_ts);
         if (count == INT32_MAX)
             return SL_KE_CORRUPT_MESSAGE;
         count++;
@@ -170,20 +192,25 @@ void rec_batch_set_leader_epoch(uint8_t *p, int32_t epoch)
 
 void rec_batch_set_log_append_time(uint8_t *p, size_t len, int64_t ts)
 {
+    if (rec_batch_peek(p, len, NULL) != SL_OK)
+        return;
+    sl_put_be16(p + OFF_ATTRIBUTES,
+                (uint16_t)(sl_be16(p + OFF_ATTRIBUTES) | REC_ATTR_LOG_APPEND_TIME));
+    rec_batch_set_max_timestamp(p, len, ts);
+}
+
+void rec_batch_set_max_timestamp(uint8_t *p, size_t len, int64_t ts)
+{
     rec_batch b;
-    uint16_t attrs;
 
     /* The CRC runs to the batch's own end, not to len: a caller may pass the
      * rest of a multi-batch buffer.  A bad header is left alone: the caller
      * validated first. */
     if (rec_batch_peek(p, len, &b) != SL_OK)
         return;
-    len = rec_batch_size(&b);
-    attrs = sl_be16(p + OFF_ATTRIBUTES);
-    sl_put_be16(p + OFF_ATTRIBUTES, (uint16_t)(attrs | REC_ATTR_LOG_APPEND_TIME));
     sl_put_be64(p + OFF_MAX_TIMESTAMP, (uint64_t)ts);
-    /* Both fields sit inside the CRC (Apache's setMaxTimestamp does this). */
-    sl_put_be32(p + OFF_CRC, crc32c(0, p + OFF_ATTRIBUTES, len - OFF_ATTRIBUTES));
+    /* The field sits inside the CRC (Apache's setMaxTimestamp does this). */
+    sl_put_be32(p + OFF_CRC, crc32c(0, p + OFF_ATTRIBUTES, rec_batch_size(&b) - OFF_ATTRIBUTES));
 }
 
 void rec_batch_seal(uint8_t *p, size_t len)

@@ -81,6 +81,17 @@ int rec_set_validate(const uint8_t *p, size_t n);
  * (*nbatches = 0). */
 sl_err rec_set_check(const uint8_t *p, size_t n, int32_t *nbatches);
 
+/* As rec_set_check, and where an uncompressed batch's maxTimestamp is not
+ * its largest record timestamp (-1 if none has one), set it to that and
+ * recompute the CRC, as Kafka's LogValidator does (Sarama 1.22 sends -1).
+ * Compressed batches are not opened: codec_batch_max_timestamp() is there
+ * for the caller that decides to.  A batch before a bad one may have been
+ * corrected already when the error comes back. */
+sl_err rec_set_check_fix(uint8_t *p, size_t n, int32_t *nbatches);
+/* Set maxTimestamp and recompute the CRC (over the batch's own length;
+ * len only bounds it).  No-op unless rec_batch_peek(p, len) is SL_OK. */
+void rec_batch_set_max_timestamp(uint8_t *p, size_t len, int64_t ts);
+
 /* In-place rewrites; neither changes the CRC. */
 void rec_batch_set_base_offset(uint8_t *p, int64_t base_offset);
 void rec_batch_set_leader_epoch(uint8_t *p, int32_t epoch);

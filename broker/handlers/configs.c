@@ -6,9 +6,12 @@
  * (topic_config.c names and checks them; the catalog stores them, and the
  * logs get the resolved settings at once).  The broker resource (type 4,
  * named by the broker id) can be described; its settings come from the
- * properties file and cannot be changed at run time.
+ * properties file and cannot be changed at run time, but Kafka's run-time
+ * settings that mean nothing to sluice (TLS, SASL, thread pools, cleaner,
+ * replication) are accepted without effect, as clients expect success.
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,8 +24,6 @@
 #define RES_TOPIC 2
 #define RES_BROKER 4
 
-/* DescribeConfigs v3+ config_type (KIP-569). */
-enum { CT_BOOLEAN = 1, CT_STRING = 2, CT_INT = 3, CT_SHORT = 4, CT_LONG = 5, CT_LIST = 7 };
 
 static bool broker_resource_is_us(broker *b, sl_bytes name)
 {
@@ -44,36 +45,20 @@ typedef struct desc_ctx {
     bool oom;
 } desc_ctx;
 
-static int8_t topic_config_type(const char *name)
-{
-    static const char *const ints[] = { "index.interval.bytes", "max.message.bytes",
-                                        "min.insync.replicas", "segment.bytes",
-                                        "segment.index.bytes" };
-
-    if (!strcmp(name, "cleanup.policy"))
-        return CT_LIST;
-    if (!strcmp(name, "compression.type") || !strcmp(name, "message.timestamp.type"))
-        return CT_STRING;
-    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
-        if (!strcmp(name, ints[i]))
-            return CT_INT;
-    return CT_LONG;
-}
-
 static int8_t broker_config_type(const char *value)
 {
     const char *p = value;
 
     if (!strcmp(value, "true") || !strcmp(value, "false"))
-        return CT_BOOLEAN;
+        return TCFG_TYPE_BOOLEAN;
     if (*p == '-')
         p++;
     if (!*p)
-        return CT_STRING;
+        return TCFG_TYPE_STRING;
     for (; *p; p++)
         if (*p < '0' || *p > '9')
-            return CT_STRING;
-    return CT_LONG;
+            return TCFG_TYPE_STRING;
+    return TCFG_TYPE_LONG;
 }
 
 static bool key_wanted(const msg_describeconfigs_req_resource *res, const char *name)
@@ -134,7 +119,7 @@ static void desc_add(desc_ctx *dc, const char *name, const char *value, int8_t s
 
 static void desc_topic_one(void *ud, const char *name, const char *value, int8_t source)
 {
-    desc_add(ud, name, value, source, topic_config_type(name));
+    desc_add(ud, name, value, source, tcfg_type(name));
 }
 
 static void desc_broker_one(void *ud, const char *name, const char *value, bool is_default)
@@ -197,8 +182,13 @@ void handle_describe_configs(breq *r)
             continue;
         }
         if (dc.oom) {
-            req_malformed(r, SL_E_NOMEM);
-            return;
+            /* The other resources may still fit: answer this one's error. */
+            sl_warn_rl("mem", "out of memory describing the configs of '%.*s' for %s",
+                       (int)res->resource_name.n, (const char *)res->resource_name.p,
+                       r->c->peer);
+            out->error_code = SL_KE_UNKNOWN_SERVER_ERROR;
+            out->error_message = sl_bytes_str("out of memory describing this resource");
+            continue;
         }
         out->configs = dc.v;
         out->configs_count = dc.n;
@@ -233,23 +223,89 @@ static sl_err store_overrides(broker *b, cat_topic *t, const char *text, char *e
     return SL_OK;
 }
 
-/* Common checks of a resource; NULL with out filled if it is not a topic
- * we can change. */
-static cat_topic *alter_target(breq *r, int8_t type, sl_bytes name,
-                               msg_alterconfigs_resp_response *out)
+/* Kafka's broker settings that can change at run time and mean nothing to
+ * sluice (no TLS, SASL, thread pools, log cleaner or replication): Kafka
+ * answers AlterConfigs of them with success, and clients rely on it
+ * (librdkafka's test 0081 sets sasl.kerberos.min.time.before.relogin). */
+static bool broker_setting_without_effect(sl_bytes name)
+{
+    static const char *const prefixes[] = { "sasl.", "ssl.", "listener.name." };
+    static const char *const names[] = {
+        "background.threads", "follower.replication.throttled.rate",
+        "leader.replication.throttled.rate", "log.cleaner.backoff.ms",
+        "log.cleaner.dedupe.buffer.size", "log.cleaner.io.buffer.load.factor",
+        "log.cleaner.io.buffer.size", "log.cleaner.io.max.bytes.per.second",
+        "log.cleaner.threads", "metric.reporters", "num.io.threads", "num.network.threads",
+        "num.recovery.threads.per.data.dir", "num.replica.fetchers",
+        "replica.alter.log.dirs.io.max.bytes.per.second", "unclean.leader.election.enable",
+    };
+
+    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
+        if (name.n > strlen(prefixes[i]) && !memcmp(name.p, prefixes[i], strlen(prefixes[i])))
+            return true;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (sl_bytes_eq_str(name, names[i]))
+            return true;
+    return false;
+}
+
+/* The first of a broker resource's settings that is not one of those, or
+ * null: both Alter APIs' config structs start with the name. */
+static sl_bytes first_static(const void *configs, size_t size, int32_t n)
+{
+    _Static_assert(offsetof(msg_alterconfigs_req_config, name) == 0 &&
+                       offsetof(msg_incrementalalterconfigs_req_config, name) == 0,
+                   "config name first");
+    for (int32_t j = 0; j < n; j++) {
+        const sl_bytes *name = (const void *)((const char *)configs + (size_t)j * size);
+
+        if (!broker_setting_without_effect(*name))
+            return *name;
+    }
+    return SL_BYTES_NULL;
+}
+
+/* A broker resource's answer: success if every setting is one of the
+ * above (not kept: it has no effect), else INVALID_REQUEST naming the
+ * first that is not.  bad: that setting, or null. */
+static void broker_alter_answer(breq *r, sl_bytes name, sl_bytes bad,
+                                msg_alterconfigs_resp_response *out)
+{
+    broker *b = r->c->b;
+
+    out->resource_type = RES_BROKER;
+    out->resource_name = name;
+    out->error_message = SL_BYTES_NULL;
+    if (!broker_resource_is_us(b, name)) {
+        out->error_code = SL_KE_INVALID_REQUEST;
+        out->error_message = req_printf(r, "Unexpected broker id, expected %d", (int)b->node_id);
+    } else if (!bad.null) {
+        out->error_code = SL_KE_INVALID_REQUEST;
+        out->error_message = req_printf(r, "broker setting '%.*s' is static in sluice: change "
+                                        "the properties file and restart",
+                                        (int)bad.n, (const char *)bad.p);
+    } else {
+        sl_info("admin", "%s: broker settings accepted without effect (sluice has no use "
+                "for them)", r->c->peer);
+    }
+}
+
+/* Common checks of a resource: the topic to change, or NULL with out
+ * filled (a broker resource is answered here); configs, size, n: its
+ * settings, of either Alter API. */
+static cat_topic *alter_target(breq *r, int8_t type, sl_bytes name, const void *configs,
+                               size_t size, int32_t n, msg_alterconfigs_resp_response *out)
 {
     broker *b = r->c->b;
     cat_topic *t;
 
+    if (type == RES_BROKER) {
+        broker_alter_answer(r, name, first_static(configs, size, n), out);
+        return NULL;
+    }
     out->resource_type = type;
     out->resource_name = name;
     out->error_message = SL_BYTES_NULL;
-    if (type == RES_BROKER) {
-        out->error_code = SL_KE_INVALID_REQUEST;
-        out->error_message = req_printf(r, "broker settings are static in sluice: change "
-                                        "the properties file and restart");
-        return NULL;
-    }
     if (type != RES_TOPIC) {
         out->error_code = SL_KE_INVALID_REQUEST;
         out->error_message = req_printf(r, "Unsupported resource type %d", (int)type);
@@ -287,7 +343,8 @@ void handle_alter_configs(breq *r)
     for (int32_t i = 0; i < req.resources_count; i++) {
         const msg_alterconfigs_req_resource *res = &req.resources[i];
         msg_alterconfigs_resp_response *out = &resp.responses[i];
-        cat_topic *t = alter_target(r, res->resource_type, res->resource_name, out);
+        cat_topic *t = alter_target(r, res->resource_type, res->resource_name, res->configs,
+                                    sizeof *res->configs, res->configs_count, out);
         char *text = NULL, errstr[256] = "";
         sl_err e = SL_OK;
 
@@ -394,7 +451,8 @@ void handle_incremental_alter_configs(breq *r)
     for (int32_t i = 0; i < req.resources_count; i++) {
         const msg_incrementalalterconfigs_req_resource *res = &req.resources[i];
         msg_alterconfigs_resp_response *out = &resp.responses[i];
-        cat_topic *t = alter_target(r, res->resource_type, res->resource_name, out);
+        cat_topic *t = alter_target(r, res->resource_type, res->resource_name, res->configs,
+                                    sizeof *res->configs, res->configs_count, out);
         char *text, errstr[256] = "";
         sl_err e = SL_OK;
 

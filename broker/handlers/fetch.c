@@ -3,8 +3,9 @@
  *
  * Each partition gets the whole batch that contains the fetch offset and
  * following whole batches within its partition_max_bytes, and the response
- * within max_bytes; the first batch of the response always goes, however
- * large, so a consumer can make progress (KIP-74).  Record bytes go from
+ * within max_bytes (and the broker's fetch.max.bytes); the first batch of
+ * the response always goes, however large, so a consumer can make
+ * progress, and then no batch past the limit (KIP-74).  Record bytes go from
  * the segment file to the socket with sendfile, never through user space.
  *
  * If fewer than min_bytes are ready, the request is parked (Kafka's
@@ -13,11 +14,13 @@
  * request is a full fetch (KIP-227 allows it).
  */
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "../../base/log.h"
 #include "../../protocol/msg.h"
 #include "../broker.h"
+#include "../topic_config.h"
 
 typedef struct fetch_ctx {
     msg_fetch_req req;
@@ -35,6 +38,17 @@ typedef struct fetch_ctx {
 static cat_topic *resolve(broker *b, int16_t version, const msg_fetch_req_topic *t)
 {
     return version >= 13 ? catalog_find_id(b->cat, t->topic_id) : catalog_find(b->cat, t->topic);
+}
+
+/* KIP-110: a topic whose compression.type is zstd is not served to Fetch
+ * below v10, as Kafka decides it (by the topic's setting, not by looking
+ * at the batches). */
+static bool topic_is_zstd(broker *b, cat_topic *t)
+{
+    const char *ov = cat_topic_overrides(t);
+    char v[16];
+
+    return *ov && tcfg_value(&b->cfg, ov, "compression.type", v, sizeof v) && !strcmp(v, "zstd");
 }
 
 /* Cheap check before any read: is anything worth answering now?  Errors
@@ -127,6 +141,10 @@ static bool fetch_try(breq *r, bool final)
     bool any_error = false;
     kbuf_wr w;
 
+    /* fetch.max.bytes keeps every response far below the 2 GiB its int32
+     * size can say, whatever the client asks. */
+    if (max_bytes > b->cfg.fetch_max_bytes)
+        max_bytes = b->cfg.fetch_max_bytes;
     if (!final && !fetch_ready(r))
         return false;
     if (!fetch_alloc(r)) {
@@ -172,8 +190,15 @@ static bool fetch_try(breq *r, bool final)
                 any_error = true;
                 continue;
             }
+            if (r->hdr.api_version < 10 && topic_is_zstd(b, t)) {
+                pout->error_code = SL_KE_UNSUPPORTED_COMPRESSION_TYPE;
+                any_error = true;
+                continue;
+            }
+            /* max_bytes bounds the whole response from the first partition
+             * on; only the first batch of the response may pass it. */
             budget = pin->partition_max_bytes;
-            if (total > 0 && budget > max_bytes - total)
+            if (budget > max_bytes - total)
                 budget = max_bytes - total;
             if (budget <= 0 && total > 0)
                 continue;

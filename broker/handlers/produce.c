@@ -5,16 +5,25 @@
  * count) before any is appended, so a partition's records are taken whole
  * or not at all.  The batches are appended from the request's own frame
  * buffer: the storage rewrites base offsets in place and writes them, so
- * a batch is copied once between socket and page cache, and never
- * decompressed.  acks=1 answers when the write completed, acks=-1 when an
- * fdatasync covers it (group commit), acks=0 sends no response at all.
+ * a batch is copied once between socket and page cache.  maxTimestamp is
+ * recomputed from the records as Kafka's LogValidator does (they are walked
+ * for validation anyway) and rewritten, with the CRC, only where it is
+ * wrong; a compressed batch is decompressed only when its maxTimestamp is
+ * below its base timestamp (Sarama 1.22 sends -1), never otherwise.
+ * acks=1 answers when the write completed, acks=-1 when an fdatasync
+ * covers it (group commit), acks=0 sends no response at all.
  */
 #include "../../base/log.h"
 #include "../../protocol/msg.h"
+#include "../../protocol/codec.h"
 #include "../../protocol/records.h"
 #include "../broker.h"
 #include "../producers.h"
 #include "../topic_config.h"
+
+/* The most a compressed batch's records may take decompressed when its
+ * maxTimestamp must be found (as ListOffsets allows). */
+#define MAX_TIMESTAMP_PLAIN ((size_t)64 << 20)
 
 /* A duplicate batch of an idempotent producer is answered with its
  * original offsets, but only once the original is as safe as the acks
@@ -87,6 +96,28 @@ static int64_t topic_max_message_bytes(broker *b, cat_topic *t)
     return max;
 }
 
+/* A compressed batch's maxTimestamp below its base timestamp cannot be
+ * right (Sarama 1.22 sends -1): only then are its records decompressed to
+ * find it, as Kafka's LogValidator would; the produce path otherwise never
+ * decompresses.  CORRUPT_MESSAGE if they do not decompress. */
+static sl_err fix_compressed_max_timestamp(uint8_t *batch, size_t len, const rec_batch *h)
+{
+    int64_t ts;
+    sl_err e;
+
+    if (!(h->attributes & REC_ATTR_CODEC_MASK) || (h->attributes & REC_ATTR_LOG_APPEND_TIME) ||
+        h->max_timestamp >= h->base_timestamp)
+        return SL_OK;
+    e = codec_batch_max_timestamp(batch, len, MAX_TIMESTAMP_PLAIN, &ts);
+    if (e == SL_E_RANGE) /* too large to look inside: left as sent */
+        return SL_OK;
+    if (e)
+        return SL_KE_CORRUPT_MESSAGE;
+    if (ts != h->max_timestamp)
+        rec_batch_set_max_timestamp(batch, len, ts);
+    return SL_OK;
+}
+
 /* Validate then append one partition's records; counts pending appends. */
 static void produce_partition(breq *r, cat_topic *t, const msg_produce_req_partition *in,
                               msg_produce_resp_partition *out, bool durable)
@@ -115,7 +146,10 @@ static void produce_partition(breq *r, cat_topic *t, const msg_produce_req_parti
         out->error_code = SL_KE_CORRUPT_MESSAGE;
         return;
     }
-    err = rec_set_check(p, n, &nbatches);
+    /* The records are borrowed from our own frame buffer, which this
+     * request owns until it is freed: write access is ours. */
+    wp = r->frame + (p - r->frame);
+    err = rec_set_check_fix(wp, n, &nbatches);
     if (err) {
         sl_warn_rl("produce", "rejected records for %s-%d from %s: %s", cat_topic_name(t),
                    in->index, r->c->peer, sl_err_str(err));
@@ -133,6 +167,16 @@ static void produce_partition(breq *r, cat_topic *t, const msg_produce_req_parti
             out->error_code = SL_KE_MESSAGE_TOO_LARGE;
             return;
         }
+        /* KIP-110: zstd only from Produce v7, which promises the client
+         * can also read it back. */
+        if ((h.attributes & REC_ATTR_CODEC_MASK) == CODEC_ZSTD && r->hdr.api_version < 7) {
+            out->error_code = SL_KE_UNSUPPORTED_COMPRESSION_TYPE;
+            return;
+        }
+        if ((err = fix_compressed_max_timestamp(wp + off, n - off, &h)) != SL_OK) {
+            out->error_code = (int16_t)err;
+            return;
+        }
         off += rec_batch_size(&h);
     }
     if (plog_state(log)) {
@@ -148,9 +192,6 @@ static void produce_partition(breq *r, cat_topic *t, const msg_produce_req_parti
     pp->b = b;
     pp->out = out;
     pp->log = log;
-    /* The records are borrowed from our own frame buffer, which this
-     * request owns until it is freed: write access is ours. */
-    wp = r->frame + (p - r->frame);
     now = sl_wallclock_ms();
     for (size_t off = 0; off < n;) {
         rec_batch h;

@@ -185,11 +185,12 @@ def encode_record(offset_delta, key, value, headers=(), timestamp_delta=0, attri
 
 def record_batch(records, base_timestamp=None, base_offset=0, producer_id=-1,
                  producer_epoch=-1, base_sequence=-1, attributes=0, corrupt_crc=False,
-                 last_offset_delta=None, magic=2, record_count=None):
+                 last_offset_delta=None, magic=2, record_count=None, max_timestamp=None):
     """Build one uncompressed RecordBatch v2.
 
     records: list of (key, value, headers) or (key, value, headers, timestamp_delta).
     corrupt_crc: flip the CRC so the batch must be refused (CORRUPT_MESSAGE).
+    max_timestamp: the header's maxTimestamp as sent (default: the right one).
     """
     if base_timestamp is None:
         base_timestamp = int(time.time() * 1000)
@@ -202,6 +203,8 @@ def record_batch(records, base_timestamp=None, base_offset=0, producer_id=-1,
         recs += encode_record(i, key, value, headers, tsd)
     n = len(records) if record_count is None else record_count
     lod = (len(records) - 1) if last_offset_delta is None else last_offset_delta
+    if max_timestamp is not None:
+        max_ts = max_timestamp
     after_crc = (i16(attributes) + i32(lod) + i64(base_timestamp) + i64(max_ts) +
                  i64(producer_id) + i16(producer_epoch) + i32(base_sequence) + i32(n) + recs)
     crc = crc32c(after_crc)

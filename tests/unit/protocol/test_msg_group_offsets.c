@@ -1,5 +1,5 @@
 /*
- * test_msg_group_offsets.c - OffsetCommit v2-8, OffsetFetch v1-8 and
+ * test_msg_group_offsets.c - OffsetCommit v0-8, OffsetFetch v0-8 and
  * OffsetDelete v0 request and response bodies: schema-reference bytes,
  * round trip, defaults of absent fields and every truncation, for each
  * version; OffsetFetch's null topics and v8 groups; hand-checked vectors.
@@ -20,9 +20,9 @@ static msg_offsetcommit_req_topic cqt[2];
 
 static msg_offsetcommit_req commit_req_fill(void)
 {
-    cqa[0] = (msg_offsetcommit_req_partition){ 0, 100, 5, S("meta") };
-    cqa[1] = (msg_offsetcommit_req_partition){ 1, 200, 6, SL_BYTES_NULL };
-    cqb[0] = (msg_offsetcommit_req_partition){ 2, 0, -1, S("") };
+    cqa[0] = (msg_offsetcommit_req_partition){ 0, 100, 5, S("meta"), 1700000000000 };
+    cqa[1] = (msg_offsetcommit_req_partition){ 1, 200, 6, SL_BYTES_NULL, 1700000000001 };
+    cqb[0] = (msg_offsetcommit_req_partition){ 2, 0, -1, S(""), -1 };
     cqt[0] = (msg_offsetcommit_req_topic){ S("alpha"), cqa, 2 };
     cqt[1] = (msg_offsetcommit_req_topic){ S("beta"), cqb, 1 };
     return (msg_offsetcommit_req){ .group_id = S("grp"),
@@ -40,20 +40,26 @@ static void commit_req_ref(bb *b, int16_t v)
     bool f = v >= 8;
 
     bb_str(b, f, "grp");
-    bb_i32(b, 3);
-    bb_str(b, f, "m-1");
+    if (v >= 1) {
+        bb_i32(b, 3);
+        bb_str(b, f, "m-1");
+    }
     if (v >= 7)
         bb_str(b, f, "inst-1");
-    if (v <= 4)
+    if (v >= 2 && v <= 4)
         bb_i64(b, 86400000);
     bb_arr(b, f, 2);
     bb_str(b, f, "alpha");
     bb_arr(b, f, 2);
     bb_i32(b, 0), bb_i64(b, 100);
+    if (v == 1)
+        bb_i64(b, 1700000000000);
     if (v >= 6)
         bb_i32(b, 5);
     bb_str(b, f, "meta"), bb_tags(b, f);
     bb_i32(b, 1), bb_i64(b, 200);
+    if (v == 1)
+        bb_i64(b, 1700000000001);
     if (v >= 6)
         bb_i32(b, 6);
     bb_str(b, f, NULL), bb_tags(b, f);
@@ -61,6 +67,8 @@ static void commit_req_ref(bb *b, int16_t v)
     bb_str(b, f, "beta");
     bb_arr(b, f, 1);
     bb_i32(b, 2), bb_i64(b, 0);
+    if (v == 1)
+        bb_i64(b, -1);
     if (v >= 6)
         bb_i32(b, -1);
     bb_str(b, f, ""), bb_tags(b, f);
@@ -78,10 +86,10 @@ Test(msg_offsetcommit, request_every_version)
         commit_req_ref(&ref, v);
         rt_check(&t, &msg_offsetcommit_req_codec, v, &in, &out, &ref);
         assert_str(out.group_id, "grp", "group_id");
-        cr_assert_eq(out.generation_id_or_member_epoch, 3);
-        assert_str(out.member_id, "m-1", "member_id");
+        cr_assert_eq(out.generation_id_or_member_epoch, v >= 1 ? 3 : -1);
+        assert_str(out.member_id, v >= 1 ? "m-1" : "", "member_id");
         assert_str(out.group_instance_id, v >= 7 ? "inst-1" : NULL, "group_instance_id");
-        cr_assert_eq(out.retention_time_ms, v <= 4 ? 86400000 : -1);
+        cr_assert_eq(out.retention_time_ms, v >= 2 && v <= 4 ? 86400000 : -1);
         cr_assert_eq(out.topics_count, 2);
 
         const msg_offsetcommit_req_topic *t0 = &out.topics[0], *t1 = &out.topics[1];
@@ -90,6 +98,8 @@ Test(msg_offsetcommit, request_every_version)
         cr_assert_eq(t0->partitions[0].partition_index, 0);
         cr_assert_eq(t0->partitions[0].committed_offset, 100);
         cr_assert_eq(t0->partitions[0].committed_leader_epoch, v >= 6 ? 5 : -1);
+        cr_assert_eq(t0->partitions[0].commit_timestamp, v == 1 ? 1700000000000 : -1);
+        cr_assert_eq(t0->partitions[1].commit_timestamp, v == 1 ? 1700000000001 : -1);
         assert_str(t0->partitions[0].committed_metadata, "meta", "metadata");
         cr_assert_eq(t0->partitions[1].partition_index, 1);
         cr_assert_eq(t0->partitions[1].committed_offset, 200);
@@ -430,7 +440,7 @@ Test(msg_group_offsets_vectors, offsetcommit_v2_assign_style)
         0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x2a, /*     offset 42 */
         0x00, 0x00,                                     /*     metadata "" ] ] */
     };
-    msg_offsetcommit_req_partition p = { 0, 42, -1, S("") };
+    msg_offsetcommit_req_partition p = { 0, 42, -1, S(""), -1 };
     msg_offsetcommit_req_topic tp = { S("t"), &p, 1 };
     msg_offsetcommit_req in = { .group_id = S("g"), .generation_id_or_member_epoch = -1,
                                 .member_id = S(""), .retention_time_ms = -1,
