@@ -33,7 +33,6 @@ typedef struct sl_op sl_op;
 typedef void (*sl_op_fn)(sl_op *op, int res, uint32_t cqe_flags);
 struct sl_op {
     sl_op_fn done;
-    void *ring_slot; /* private to the epoll backend: finds the op to cancel */
 };
 
 typedef struct sl_ring sl_ring;

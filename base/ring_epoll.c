@@ -10,11 +10,12 @@
  *     epoll and tries again then;
  *   - file operations go to worker threads (ring_files.c) whose results
  *     come back through an eventfd: the loop never waits on the disk;
- *   - ASYNC_CANCEL finds the waiting slot through the target sl_op and
- *     completes it with -ECANCELED (the cancel itself with 0); a target
- *     already on a worker gives -EALREADY, one not in flight -ENOENT, as
- *     io_uring answers.  The target's owner must be alive, as it is while
- *     its op is in flight.
+ *   - ASYNC_CANCEL looks the target's user_data up in a hash of the slots
+ *     in flight (never through the pointer: its owner may be gone, as when
+ *     a connection is freed after its recv completed but before the cancel
+ *     ran) and completes a waiting one with -ECANCELED (the cancel itself
+ *     with 0); one already on a worker gives -EALREADY, one not in flight
+ *     -ENOENT, as io_uring answers.
  * Completions queue up and are dispatched only from sl_ring_run, never
  * from inside sl_ring_sqe or a submit, as CQEs are.
  *
@@ -59,6 +60,8 @@ struct ering {
     struct eslot_list free, submitq, doneq;
     eslot **chunks;
     size_t nchunks;
+    eslot **buckets; /* slots waiting or on a worker, by user_data */
+    size_t nbuckets, nhashed;
     efiles *files;
     bool warned_opcode;
 };
@@ -108,6 +111,7 @@ void ering_free(sl_ring *r)
     for (size_t i = 0; i < e->nchunks; i++)
         free(e->chunks[i]);
     free(e->chunks);
+    free(e->buckets);
     free(e);
     r->e = NULL;
 }
@@ -145,15 +149,89 @@ struct io_uring_sqe *ering_sqe(sl_ring *r, sl_op *op)
     s->res = 0;
     s->want = 0;
     s->state = ESLOT_QUEUED;
-    if (op)
-        op->ring_slot = s;
     TAILQ_INSERT_TAIL(&e->submitq, s, link);
     r->inflight++;
     return &s->sqe;
 }
 
+static size_t bucket_of(uint64_t user_data, size_t nbuckets)
+{
+    return (size_t)((user_data * 0x9E3779B97F4A7C15ULL) >> 32) & (nbuckets - 1);
+}
+
+/* Keep the chains short: double the buckets as slots come in flight.  A
+ * failed allocation only makes the chains longer. */
+static void hash_grow(ering *e)
+{
+    size_t n = e->nbuckets ? e->nbuckets * 2 : 256;
+    eslot **b = calloc(n, sizeof *b);
+
+    if (!b)
+        return;
+    for (size_t i = 0; i < e->nbuckets; i++) {
+        eslot *s, *next;
+
+        for (s = e->buckets[i]; s; s = next) {
+            size_t k = bucket_of(s->sqe.user_data, n);
+
+            next = s->hnext;
+            s->hnext = b[k];
+            b[k] = s;
+        }
+    }
+    free(e->buckets);
+    e->buckets = b;
+    e->nbuckets = n;
+}
+
+static void hash_add(ering *e, eslot *s)
+{
+    size_t k;
+
+    if (e->nhashed >= e->nbuckets)
+        hash_grow(e);
+    if (!e->nbuckets) {
+        sl_error("ring", "out of memory for the epoll backend's table");
+        abort();
+    }
+    k = bucket_of(s->sqe.user_data, e->nbuckets);
+    s->hnext = e->buckets[k];
+    e->buckets[k] = s;
+    e->nhashed++;
+}
+
+static void hash_del(ering *e, eslot *s)
+{
+    eslot **pp = &e->buckets[bucket_of(s->sqe.user_data, e->nbuckets)];
+
+    while (*pp && *pp != s)
+        pp = &(*pp)->hnext;
+    if (*pp) {
+        *pp = s->hnext;
+        e->nhashed--;
+    }
+}
+
+static eslot *hash_find(ering *e, uint64_t user_data)
+{
+    if (!e->nbuckets)
+        return NULL;
+    for (eslot *s = e->buckets[bucket_of(user_data, e->nbuckets)]; s; s = s->hnext)
+        if (s->sqe.user_data == user_data)
+            return s;
+    return NULL;
+}
+
+static void to_worker(ering *e, eslot *s)
+{
+    hash_add(e, s);
+    efiles_push(e->files, s);
+}
+
 static void complete(ering *e, eslot *s, int res)
 {
+    if (s->state == ESLOT_WAITING)
+        hash_del(e, s);
     s->res = res;
     s->state = ESLOT_DONE;
     TAILQ_INSERT_TAIL(&e->doneq, s, link);
@@ -313,22 +391,20 @@ static void start_sock(ering *e, eslot *s)
     }
     s->state = ESLOT_WAITING;
     TAILQ_INSERT_TAIL(&f->waiters, s, link);
+    hash_add(e, s);
 }
 
 static void start_cancel(ering *e, eslot *s)
 {
-    sl_op *target = (sl_op *)(uintptr_t)s->sqe.addr;
-    eslot *t = target ? target->ring_slot : NULL;
+    eslot *t = hash_find(e, s->sqe.addr);
     int res = -ENOENT;
 
-    if (t && t->sqe.user_data == s->sqe.addr) {
-        if (t->state == ESLOT_WAITING) {
-            TAILQ_REMOVE(&e->fds[t->sqe.fd]->waiters, t, link);
-            complete(e, t, -ECANCELED);
-            res = 0;
-        } else if (t->state == ESLOT_WORKER) {
-            res = -EALREADY;
-        }
+    if (t && t->state == ESLOT_WAITING) {
+        TAILQ_REMOVE(&e->fds[t->sqe.fd]->waiters, t, link);
+        complete(e, t, -ECANCELED);
+        res = 0;
+    } else if (t) {
+        res = -EALREADY; /* on a worker */
     }
     complete(e, s, res);
 }
@@ -351,7 +427,7 @@ static void start(ering *e, eslot *s)
         break;
     case IORING_OP_READ:
         if (is_file(s->sqe.fd))
-            efiles_push(e->files, s);
+            to_worker(e, s);
         else
             start_sock(e, s);
         break;
@@ -359,7 +435,7 @@ static void start(ering *e, eslot *s)
     case IORING_OP_FSYNC:
     case IORING_OP_SYNC_FILE_RANGE:
     case IORING_OP_UNLINKAT:
-        efiles_push(e->files, s);
+        to_worker(e, s);
         break;
     case IORING_OP_ASYNC_CANCEL:
         start_cancel(e, s);
@@ -412,6 +488,18 @@ static void on_event(ering *e, int fd, uint32_t events)
         (void)fd_register(e, fd, f, need);
 }
 
+static void take_file_results(ering *e)
+{
+    struct eslot_list l;
+    eslot *s;
+
+    TAILQ_INIT(&l);
+    efiles_take_done(e->files, &l);
+    TAILQ_FOREACH(s, &l, link)
+        hash_del(e, s);
+    TAILQ_CONCAT(&e->doneq, &l, link);
+}
+
 static int64_t mono_ms(void)
 {
     struct timespec ts;
@@ -439,8 +527,6 @@ static int dispatch(sl_ring *r)
         TAILQ_INSERT_HEAD(&e->free, s, link);
         r->inflight--;
         n++;
-        if (op && op->ring_slot == s)
-            op->ring_slot = NULL;
         if (op && op->done)
             op->done(op, res, 0);
     }
@@ -474,7 +560,7 @@ int ering_run(sl_ring *r, int timeout_ms)
                 uint64_t count;
 
                 (void)!read(e->wake_fd, &count, sizeof count);
-                efiles_take_done(e->files, &e->doneq);
+                take_file_results(e);
             } else {
                 on_event(e, (int)evs[i].data.u64, evs[i].events);
             }

@@ -21,6 +21,7 @@ struct eslot {
     int state;
     uint32_t want; /* epoll events awaited while ESLOT_WAITING */
     TAILQ_ENTRY(eslot) link; /* the one list the slot is on */
+    eslot *hnext;            /* in flight: the next in its cancel-hash bucket */
 };
 TAILQ_HEAD(eslot_list, eslot);
 

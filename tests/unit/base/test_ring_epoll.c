@@ -273,3 +273,29 @@ Test(ring_epoll, descriptor_number_reused)
     close(cli2);
     sl_ring_free(r);
 }
+
+/* A connection freed after its recv completed, with a cancel for that
+ * recv still queued: the cancel must answer -ENOENT without touching the
+ * freed op (the first version read the target through its pointer, a
+ * use-after-free ASan caught in integration_epoll_test_bad_input). */
+Test(ring_epoll, cancel_after_the_target_is_freed)
+{
+    sl_ring *r = new_ring();
+    int srv, cli;
+    char buf[16];
+    done_op *rv = calloc(1, sizeof *rv), c = { .op.done = on_done };
+
+    rv->op.done = on_done;
+    accepted_pair(r, &srv, &cli);
+    io_uring_prep_recv(sl_ring_sqe(r, &rv->op), srv, buf, sizeof buf, 0);
+    sl_ring_run(r, 0);
+    cr_assert(write(cli, "a", 1) == 1);
+    run_until(r, rv);
+    io_uring_prep_cancel(sl_ring_sqe(r, &c.op), &rv->op, 0);
+    free(rv);
+    run_until(r, &c);
+    cr_assert_eq(c.res, -ENOENT);
+    close(srv);
+    close(cli);
+    sl_ring_free(r);
+}
