@@ -11,8 +11,12 @@ each on its own temporary data dir, then alternates rounds:
 
 FILE holds --records lines of --size bytes (1 KiB by default).  The time
 of each kcat run gives records/s and MB/s; the record count left in the
-topic is checked (high watermark).  The table shows the median of the
-rounds and the spread (lowest and highest), and epoll/io_uring.
+topic is checked (high watermark).  Meanwhile a second connection sends an
+ApiVersions request every 10 ms and times the answer: how long the event
+loop keeps other clients waiting under that load (a loop that waited for
+fdatasync would show it here).  The table shows the median of the rounds
+and the spread (lowest and highest), epoll/io_uring, and the probe's
+median and worst round trip over all rounds.
 
   bench/io_backends.py [--build DIR] [--records N] [--size BYTES] [--rounds R]
 
@@ -26,10 +30,13 @@ import argparse
 import os
 import re
 import shutil
+import socket
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 BACKENDS = ("io_uring", "epoll")
@@ -55,6 +62,39 @@ def start_broker(sluiced, work, backend):
     p.kill()
     raise RuntimeError("sluiced (io.backend=%s) did not start:\n%s" % (
         backend, open(log.name).read()[-2000:]))
+
+
+class Probe(threading.Thread):
+    """ApiVersions v0 round trips on their own connection, every 10 ms."""
+
+    def __init__(self, bootstrap):
+        super().__init__(daemon=True)
+        host, port = bootstrap.split(":")
+        self.sock = socket.create_connection((host, int(port)), timeout=30)
+        self.rtts = []
+        self.stop = threading.Event()
+
+    def run(self):
+        corr = 0
+        while not self.stop.is_set():
+            corr += 1
+            body = struct.pack(">hhih", 18, 0, corr, 5) + b"probe"
+            t0 = time.monotonic()
+            self.sock.sendall(struct.pack(">i", len(body)) + body)
+            size = struct.unpack(">i", self._recv(4))[0]
+            self._recv(size)
+            self.rtts.append((time.monotonic() - t0) * 1000)
+            time.sleep(0.01)
+        self.sock.close()
+
+    def _recv(self, n):
+        buf = b""
+        while len(buf) < n:
+            chunk = self.sock.recv(n - len(buf))
+            if not chunk:
+                raise RuntimeError("probe connection closed")
+            buf += chunk
+        return buf
 
 
 def high_watermark(ck, bootstrap, topic):
@@ -100,17 +140,23 @@ def main():
         print("%d records of %d bytes (%.0f MB) per run, one partition, %d rounds, "
               "kcat linger.ms=5" % (a.records, a.size, mb, a.rounds), flush=True)
         res = {(b, k): [] for b in BACKENDS for k in ACKS}
+        rtts = {(b, k): [] for b in BACKENDS for k in ACKS}
         for r in range(a.rounds):
             for acks in ACKS:
                 for b in BACKENDS:
                     proc, bootstrap = brokers[b]
                     topic = "bench-%s-acks%s-%d" % (b, acks, r)
+                    probe = Probe(bootstrap)
+                    probe.start()
                     t0 = time.monotonic()
                     p = subprocess.run([kcat, "-P", "-b", bootstrap, "-t", topic, "-p", "0",
                                         "-l", "-X", "acks=%s" % ("-1" if acks == "all" else acks),
                                         "-X", "linger.ms=5", "-z", "none", path],
                                        capture_output=True)
                     dt = time.monotonic() - t0
+                    probe.stop.set()
+                    probe.join(30)
+                    rtts[(b, acks)] += probe.rtts
                     if p.returncode != 0:
                         print("kcat into %s failed: %s" % (b, p.stderr.decode()[-2000:]),
                               file=sys.stderr)
@@ -124,16 +170,19 @@ def main():
                     print("round %d acks=%-3s %-8s %8.0f rec/s %7.1f MB/s" % (
                         r, acks, b, a.records / dt, mb / dt), flush=True)
         print()
-        print("| acks | backend | records/s median (min-max) | MB/s median | epoll/io_uring |")
-        print("|---|---|---|---|---|")
+        print("| acks | backend | records/s median (min-max) | MB/s median | epoll/io_uring "
+              "| probe ms median / max |")
+        print("|---|---|---|---|---|---|")
         for acks in ACKS:
             base = statistics.median(res[("io_uring", acks)])
             for b in BACKENDS:
                 v = res[(b, acks)]
                 med = statistics.median(v)
-                print("| %s | %s | %.0f (%.0f-%.0f) | %.1f | %s |" % (
+                rt = rtts[(b, acks)] or [float("nan")]
+                print("| %s | %s | %.0f (%.0f-%.0f) | %.1f | %s | %.2f / %.1f |" % (
                     acks, b, med, min(v), max(v), med * a.size / 1e6,
-                    "%.2f" % (med / base) if b == "epoll" else ""))
+                    "%.2f" % (med / base) if b == "epoll" else "",
+                    statistics.median(rt), max(rt)))
         return 0
     finally:
         for proc, _ in brokers.values():
