@@ -1,4 +1,5 @@
-/* ring.c - io_uring setup, submission and completion dispatch. */
+/* ring.c - io_uring setup, submission and completion dispatch; the epoll
+ * backend is in ring_epoll.c and each call here hands over to it. */
 #include "ring.h"
 
 #include <errno.h>
@@ -7,11 +8,38 @@
 #include <string.h>
 
 #include "log.h"
+#include "ring_int.h"
 
-struct sl_ring {
-    struct io_uring ring;
-    unsigned inflight;
-};
+const char *sl_ring_kind_name(sl_ring_kind kind)
+{
+    return kind == SL_RING_EPOLL ? "epoll" : "io_uring";
+}
+
+sl_ring_kind sl_ring_kind_of(const sl_ring *r) { return r->kind; }
+
+sl_err sl_ring_new_kind(sl_ring **out, sl_ring_kind kind, unsigned entries, char *errstr,
+                        size_t errstr_size)
+{
+    sl_ring *r;
+    sl_err err;
+
+    if (kind == SL_RING_IO_URING)
+        return sl_ring_new(out, entries, errstr, errstr_size);
+    /* entries: the epoll backend grows its slots as needed */
+    r = calloc(1, sizeof *r);
+    if (!r) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return SL_E_NOMEM;
+    }
+    r->kind = SL_RING_EPOLL;
+    err = ering_new(r, errstr, errstr_size);
+    if (err) {
+        free(r);
+        return err;
+    }
+    *out = r;
+    return SL_OK;
+}
 
 sl_err sl_ring_new(sl_ring **out, unsigned entries, char *errstr, size_t errstr_size)
 {
@@ -60,13 +88,20 @@ void sl_ring_free(sl_ring *r)
 {
     if (!r)
         return;
-    io_uring_queue_exit(&r->ring);
+    if (r->kind == SL_RING_EPOLL)
+        ering_free(r);
+    else
+        io_uring_queue_exit(&r->ring);
     free(r);
 }
 
 struct io_uring_sqe *sl_ring_sqe(sl_ring *r, sl_op *op)
 {
-    struct io_uring_sqe *sqe = io_uring_get_sqe(&r->ring);
+    struct io_uring_sqe *sqe;
+
+    if (r->kind == SL_RING_EPOLL)
+        return ering_sqe(r, op);
+    sqe = io_uring_get_sqe(&r->ring);
 
     if (!sqe) {
         int ret = io_uring_submit(&r->ring);
@@ -90,7 +125,13 @@ struct io_uring_sqe *sl_ring_sqe(sl_ring *r, sl_op *op)
 
 void sl_ring_submit(sl_ring *r)
 {
-    int ret = io_uring_submit(&r->ring);
+    int ret;
+
+    if (r->kind == SL_RING_EPOLL) {
+        ering_submit(r);
+        return;
+    }
+    ret = io_uring_submit(&r->ring);
 
     if (ret < 0 && ret != -EBUSY && ret != -EAGAIN && ret != -EINTR)
         sl_warn("ring", "io_uring_submit: %s", strerror(-ret));
@@ -102,6 +143,8 @@ int sl_ring_run(sl_ring *r, int timeout_ms)
     unsigned head, n = 0;
     int ret;
 
+    if (r->kind == SL_RING_EPOLL)
+        return ering_run(r, timeout_ms);
     if (timeout_ms < 0) {
         ret = io_uring_submit_and_wait(&r->ring, 1);
     } else if (timeout_ms == 0) {

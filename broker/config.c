@@ -56,6 +56,9 @@ static const config_key keys[] = {
       "Requests of one connection in flight before the broker stops reading it" },
     { "connections.max.idle.ms", NULL, CT_INT, OFF(connections_max_idle_ms), 0, 1, INT64_MAX,
       "600000", "Close a connection with no traffic and nothing in flight for this long" },
+    { "io.backend", NULL, CT_STRING, STR(io_backend), 0, 0, "auto",
+      "auto (io_uring, else epoll with a warning), io_uring (refuse to start without it) "
+      "or epoll" },
 
     { "log.retention.hours", NULL, CT_INT, OFF(log_retention_hours), 0, -1, INT32_MAX, "168",
       "Keep segments this long (-1: forever); log.retention.minutes/.ms take precedence" },
@@ -333,6 +336,12 @@ sl_err config_finish(broker_config *c, char *errstr, size_t errstr_size)
         snprintf(errstr, errstr_size,
                  "config log.message.timestamp.type: CreateTime or LogAppendTime, got '%s'",
                  c->log_message_timestamp_type);
+        return SL_E_INVAL;
+    }
+    if (strcmp(c->io_backend, "auto") && strcmp(c->io_backend, "io_uring") &&
+        strcmp(c->io_backend, "epoll")) {
+        snprintf(errstr, errstr_size, "config io.backend: auto, io_uring or epoll, got '%s'",
+                 c->io_backend);
         return SL_E_INVAL;
     }
     if (c->group_min_session_timeout_ms > c->group_max_session_timeout_ms) {

@@ -35,6 +35,7 @@ typedef struct broker_config {
     int64_t max_connections;
     int64_t queued_max_requests; /* per connection, in flight */
     int64_t connections_max_idle_ms;
+    char io_backend[16]; /* auto, io_uring or epoll */
 
     /* retention and rolling (storage) */
     int64_t log_retention_hours;

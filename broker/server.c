@@ -291,6 +291,31 @@ static sl_err apply_topic_configs(broker *b, char *errstr, size_t errstr_size)
     return SL_OK;
 }
 
+/* io.backend: io_uring, or epoll where it is refused (containers'
+ * seccomp profiles, kernel.io_uring_disabled) or asked for. */
+static sl_err open_ring(broker *b, char *errstr, size_t errstr_size)
+{
+    const char *want = b->cfg.io_backend;
+    sl_err err;
+
+    if (!strcmp(want, "epoll"))
+        return sl_ring_new_kind(&b->ring, SL_RING_EPOLL, RING_ENTRIES, errstr, errstr_size);
+    err = sl_ring_new(&b->ring, RING_ENTRIES, errstr, errstr_size);
+    if (err && !strcmp(want, "io_uring")) {
+        size_t n = strlen(errstr);
+
+        snprintf(errstr + n, errstr_size - n,
+                 " (io.backend=io_uring; io.backend=auto would run on epoll instead)");
+    }
+    if (!err || strcmp(want, "auto"))
+        return err;
+    sl_warn("broker",
+            "%s: running on epoll instead, with file I/O on worker threads (slower; "
+            "io.backend=epoll silences this, io.backend=io_uring refuses to start)",
+            errstr);
+    return sl_ring_new_kind(&b->ring, SL_RING_EPOLL, RING_ENTRIES, errstr, errstr_size);
+}
+
 sl_err broker_start(broker *b, const broker_config *cfg, char *errstr, size_t errstr_size)
 {
     plog_config pcfg, opcfg;
@@ -320,7 +345,7 @@ sl_err broker_start(broker *b, const broker_config *cfg, char *errstr, size_t er
     err = storage_meta_load(cfg->log_dirs, b->node_id, b->cluster_id, errstr, errstr_size);
     if (err)
         return err;
-    err = sl_ring_new(&b->ring, RING_ENTRIES, errstr, errstr_size);
+    err = open_ring(b, errstr, errstr_size);
     if (err)
         return err;
     b->io = sl_io_uring_new(b->ring);
@@ -375,8 +400,9 @@ sl_err broker_start(broker *b, const broker_config *cfg, char *errstr, size_t er
     }
     post_signal_read(b);
     post_accept(b);
-    sl_info("broker", "sluiced %s: node %d, cluster %s, data in %s, %zu topics", sluice_version,
-            b->node_id, b->cluster_id, cfg->log_dirs, catalog_count(b->cat));
+    sl_info("broker", "sluiced %s: node %d, cluster %s, data in %s, %zu topics, on %s",
+            sluice_version, b->node_id, b->cluster_id, cfg->log_dirs, catalog_count(b->cat),
+            sl_ring_kind_name(sl_ring_kind_of(b->ring)));
     /* Tests that ask for port 0 read the address from this line. */
     sl_info("broker", "listening on %s:%d (advertised as %s:%d)",
             cfg->listen_host[0] ? cfg->listen_host : "0.0.0.0", b->bound_port,
@@ -468,7 +494,8 @@ int broker_run(broker *b)
             b->idle_sweep_due = false;
             /* With DEFER_TASKRUN a wait that timed out during a stall
              * may return before the completions that arrived meanwhile
-             * are posted: reap them first. */
+             * are posted (on epoll, before the readiness is looked at
+             * again): reap them first. */
             sl_ring_run(b->ring, 0);
             conn_close_idle(b);
         }

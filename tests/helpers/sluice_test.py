@@ -8,7 +8,9 @@ Broker:
     b.restart()   # stop (if running) and start again on the same data dir
 
 The broker binary is $SLUICED, else $SLUICE_SOURCE_DIR/build/broker/sluiced
-(SLUICE_SOURCE_DIR defaults to the repository this file sits in).  Each
+(SLUICE_SOURCE_DIR defaults to the repository this file sits in), run
+through $SLUICE_TEST_WRAPPER if set (the epoll run: tests/helpers/
+no_io_uring.c; start sluiced with sluiced_cmd() to honour it).  Each
 broker gets its own temporary directory (data dir + broker.log), removed at
 the end of the run unless SLUICE_TEST_KEEP is set.  Timeouts are multiplied
 by SLUICE_TEST_TIMEOUT_MULT (default 1) for slow (sanitizer) machines.
@@ -39,7 +41,7 @@ import traceback
 
 __all__ = [
     "Broker", "BrokerError", "SkipTest", "TestTimeout", "run_tests", "require_tool",
-    "require_module", "timeout", "TIMEOUT_MULT", "sluiced_path", "wait_until",
+    "require_module", "timeout", "TIMEOUT_MULT", "sluiced_path", "sluiced_cmd", "wait_until",
 ]
 
 TIMEOUT_MULT = float(os.environ.get("SLUICE_TEST_TIMEOUT_MULT", "1") or "1")
@@ -91,6 +93,12 @@ def sluiced_path():
     if p:
         return p
     return os.path.join(_source_dir(), "build", "broker", "sluiced")
+
+
+def sluiced_cmd():
+    """The command that starts sluiced: [$SLUICE_TEST_WRAPPER,] sluiced."""
+    wrapper = os.environ.get("SLUICE_TEST_WRAPPER")
+    return ([wrapper] if wrapper else []) + [sluiced_path()]
 
 
 def require_tool(name):
@@ -163,7 +171,7 @@ class Broker:
     # --- process life -----------------------------------------------------
 
     def command(self):
-        args = [sluiced_path()] + self.extra_args
+        args = sluiced_cmd() + self.extra_args
         ov = {"listeners": "PLAINTEXT://127.0.0.1:0", "log.dirs": self.data_dir}
         ov.update({k: str(v) for k, v in self.overrides.items()})
         for k, v in ov.items():

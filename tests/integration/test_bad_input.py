@@ -20,7 +20,7 @@ import subprocess
 import tempfile
 import time
 
-from sluice_test import Broker, run_tests, sluiced_path, timeout
+from sluice_test import Broker, run_tests, sluiced_cmd, timeout
 import kafka_wire as w
 
 MAX_REQ = 1 << 20
@@ -599,7 +599,7 @@ def test_auto_create_off():
 
 def _run_sluiced(args, wait=15):
     d = tempfile.mkdtemp(prefix="sluice-it-badarg-")
-    cmd = [sluiced_path(), "--override", "listeners=PLAINTEXT://127.0.0.1:0",
+    cmd = sluiced_cmd() + ["--override", "listeners=PLAINTEXT://127.0.0.1:0",
            "--override", "log.dirs=%s" % os.path.join(d, "data")] + args
     p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE)
@@ -627,7 +627,7 @@ def test_bad_override_key_exits_2():
     try:
         with os.fdopen(fd, "w") as f:
             f.write("# comment\nnum.partitions=2\nanother.bogus.key = 5\n")
-        p = subprocess.run([sluiced_path(), path, "--override",
+        p = subprocess.run(sluiced_cmd() + [path, "--override",
                             "listeners=PLAINTEXT://127.0.0.1:0"], stdin=subprocess.DEVNULL,
                            capture_output=True, timeout=timeout(15))
         err = p.stderr.decode(errors="replace")

@@ -19,7 +19,7 @@ import subprocess
 import tempfile
 import time
 
-from sluice_test import require_module, run_tests, sluiced_path, timeout, wait_until
+from sluice_test import require_module, run_tests, sluiced_cmd, timeout, wait_until
 
 require_module("confluent_kafka")
 from confluent_kafka import Consumer, Producer  # noqa: E402
@@ -32,7 +32,7 @@ def start(*extra):
     env = dict(os.environ, TMPDIR=WORK)
     log = open(os.path.join(WORK, "broker-%d.log" % time.monotonic_ns()), "w+")
     t0 = time.monotonic()
-    p = subprocess.Popen([sluiced_path(), "--ephemeral", "--ready-file", ready] + list(extra),
+    p = subprocess.Popen(sluiced_cmd() + ["--ephemeral", "--ready-file", ready] + list(extra),
                          stdout=log, stderr=subprocess.STDOUT, env=env)
     wait_until(lambda: os.path.exists(ready) or p.poll() is not None, 10, "the ready file",
                interval=0.001)
@@ -118,7 +118,7 @@ def test_log_dirs_given_is_kept():
 
 
 def test_ready_file_needs_a_path():
-    r = subprocess.run([sluiced_path(), "--ephemeral", "--ready-file"], capture_output=True,
+    r = subprocess.run(sluiced_cmd() + ["--ephemeral", "--ready-file"], capture_output=True,
                        timeout=timeout(10))
     assert r.returncode == 2 and b"--ready-file needs a path" in r.stderr, r
 
