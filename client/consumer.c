@@ -263,8 +263,7 @@ static sl_err fetch(slc_consumer *k, int max_wait_ms)
     ver = conn_version(c, API_FETCH, MSG_FETCH_VMIN, 12);
     if (ver < 0) {
         free(rp);
-        client_seterr(k->cl, "%s:%d does not serve Fetch v4-12", c->host, c->port);
-        return SL_KE_UNSUPPORTED_VERSION;
+        return conn_unserved(c, API_FETCH, MSG_FETCH_VMIN, 12);
     }
     conn_req_begin(c, &w, API_FETCH, ver);
     msg_fetch_req_encode(&w, ver, &req);

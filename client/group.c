@@ -129,8 +129,7 @@ sl_err group_coordinator(slc_client *c, const char *group_id, slc_conn **out)
             return e;
         ver = conn_version(k, API_FIND_COORDINATOR, 0, MSG_FINDCOORDINATOR_VMAX);
         if (ver < 0) {
-            client_seterr(c, "broker does not serve FindCoordinator");
-            return SL_KE_UNSUPPORTED_VERSION;
+            return conn_unserved(k, API_FIND_COORDINATOR, 0, MSG_FINDCOORDINATOR_VMAX);
         }
         memset(&req, 0, sizeof(req));
         req.key = key;
@@ -332,8 +331,7 @@ sl_err slc_group_join(slc_group *g, int timeout_ms)
         g->coordinator = k->node_id;
         ver = conn_version(k, API_JOIN_GROUP, 0, MSG_JOINGROUP_VMAX);
         if (ver < 0) {
-            client_seterr(g->cl, "coordinator does not serve JoinGroup");
-            return SL_KE_UNSUPPORTED_VERSION;
+            return conn_unserved(k, API_JOIN_GROUP, 0, MSG_JOINGROUP_VMAX);
         }
         kbuf_wr_init(&meta, 64);
         encode_subscription(&meta, g->topic, sl_bytes_make(g->user_data, g->user_data_len));
