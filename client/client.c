@@ -348,7 +348,7 @@ static sl_err metadata_call(slc_client *c, const char *topic, bool allow_create,
         return e;
     e = msg_metadata_resp_decode(&body, ver, a, resp);
     if (e)
-        return conn_bad_response(k, API_METADATA, ver, e);
+        return conn_fail(k, API_METADATA, ver, NULL, e);
     learn_brokers(c, resp);
     return SL_OK;
 }
@@ -508,10 +508,10 @@ sl_err slc_topic_create(slc_client *c, const char *topic, int32_t partitions, in
         sl_arena_init(&a, 1 << 20);
         e = msg_createtopics_resp_decode(&body, ver, &a, &resp);
         if (!e && resp.topics_count == 1 && resp.topics[0].error_code &&
-            resp.topics[0].error_code != SL_KE_TOPIC_ALREADY_EXISTS) {
+            resp.topics[0].error_code != SL_KE_TOPIC_ALREADY_EXISTS)
             e = (sl_err)resp.topics[0].error_code;
-            client_seterr(c, "CreateTopics %s: %s", topic, sl_err_str(e));
-        }
+        if (e)
+            conn_fail(k, API_CREATE_TOPICS, ver, topic, e);
         sl_arena_free(&a);
         free(frame);
         if (e)
@@ -545,7 +545,7 @@ void client_metadata_stale(slc_client *c, const char *topic)
 }
 
 /* One ListOffsets request to one leader for the partitions it leads. */
-static sl_err list_offsets_leader(slc_client *c, slc_conn *k, const char *topic, int32_t n,
+static sl_err list_offsets_leader(slc_conn *k, const char *topic, int32_t n,
                                   const int32_t *parts, const int64_t *ts, const bool *mine,
                                   int64_t *offsets, int64_t *found_ts)
 {
@@ -587,6 +587,8 @@ static sl_err list_offsets_leader(slc_client *c, slc_conn *k, const char *topic,
         return e;
     sl_arena_init(&a, 16 << 20);
     e = msg_listoffsets_resp_decode(&body, ver, &a, &resp);
+    if (e)
+        conn_fail(k, API_LIST_OFFSETS, ver, topic, e);
     for (int32_t t = 0; !e && t < resp.topics_count; t++) {
         for (int32_t j = 0; j < resp.topics[t].partitions_count; j++) {
             const msg_listoffsets_resp_partition *p = &resp.topics[t].partitions[j];
@@ -595,8 +597,10 @@ static sl_err list_offsets_leader(slc_client *c, slc_conn *k, const char *topic,
                 if (!mine[i] || parts[i] != p->partition_index)
                     continue;
                 if (p->error_code) {
-                    e = (sl_err)p->error_code;
-                    client_seterr(c, "ListOffsets %s/%d: %s", topic, parts[i], sl_err_str(e));
+                    char about[300];
+
+                    snprintf(about, sizeof(about), "%s/%d", topic, parts[i]);
+                    e = conn_fail(k, API_LIST_OFFSETS, ver, about, (sl_err)p->error_code);
                 }
                 offsets[i] = p->offset;
                 if (found_ts)
@@ -641,7 +645,7 @@ sl_err slc_list_offsets(slc_client *c, const char *topic, int32_t n, const int32
         }
         e = conn_ready(k);
         if (!e)
-            e = list_offsets_leader(c, k, topic, n, partitions, ts, mine, offsets, found_ts);
+            e = list_offsets_leader(k, topic, n, partitions, ts, mine, offsets, found_ts);
         memset(mine, 0, (size_t)n);
     }
     free(done);

@@ -79,11 +79,13 @@ sl_err conn_resp_recv(slc_conn *c, int timeout_ms, uint8_t **frame, kbuf_rd *bod
  * for the next one's. */
 sl_err conn_call(slc_conn *c, kbuf_wr *w, uint8_t **frame, kbuf_rd *body);
 sl_err conn_call_to(slc_conn *c, kbuf_wr *w, int timeout_ms, uint8_t **frame, kbuf_rd *body);
-/* Set the client's error text and return the error, naming the broker:
- * it does not serve api in [vmin, vmax] (SL_KE_UNSUPPORTED_VERSION, the
- * text says what it does offer); its answer to api vN did not decode (e). */
+/* Set the client's error text and return the error, naming the broker.
+ * conn_unserved: it does not serve api in [vmin, vmax]
+ * (SL_KE_UNSUPPORTED_VERSION; the text says what it does offer).
+ * conn_fail: its answer to api vN (about what: a group, a topic, or NULL)
+ * carried error e (> 0, named with its code) or did not decode (e < 0). */
 sl_err conn_unserved(const slc_conn *c, int16_t api, int16_t vmin, int16_t vmax);
-sl_err conn_bad_response(const slc_conn *c, int16_t api, int16_t ver, sl_err e);
+sl_err conn_fail(const slc_conn *c, int16_t api, int16_t ver, const char *about, sl_err e);
 /* Complete frames already buffered (no read needed). */
 bool conn_frame_buffered(const slc_conn *c);
 

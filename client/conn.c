@@ -307,10 +307,16 @@ sl_err conn_unserved(const slc_conn *c, int16_t api, int16_t vmin, int16_t vmax)
     return SL_KE_UNSUPPORTED_VERSION;
 }
 
-sl_err conn_bad_response(const slc_conn *c, int16_t api, int16_t ver, sl_err e)
+sl_err conn_fail(const slc_conn *c, int16_t api, int16_t ver, const char *about, sl_err e)
 {
-    client_seterr(c->cl, "%s:%d: cannot read its %s v%d response (%s)", c->host, c->port,
-                  api_name(api), ver, sl_err_name(e));
+    char what[160];
+
+    if (e > 0)
+        snprintf(what, sizeof(what), "%s (error %d)", sl_err_str(e), (int)e);
+    else
+        snprintf(what, sizeof(what), "cannot read the response (%s)", sl_err_name(e));
+    client_seterr(c->cl, "%s:%d: %s v%d%s%s: %s", c->host, c->port, api_name(api), ver,
+                  about ? " " : "", about ? about : "", what);
     return e;
 }
 

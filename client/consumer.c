@@ -277,7 +277,7 @@ static sl_err fetch(slc_consumer *k, int max_wait_ms)
     if (!e && k->resp.error_code)
         e = (sl_err)k->resp.error_code;
     if (e) {
-        client_seterr(k->cl, "Fetch: %s", sl_err_name(e));
+        conn_fail(c, API_FETCH, ver, k->topic, e);
         drop_response(k);
     }
     return e;

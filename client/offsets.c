@@ -62,7 +62,7 @@ sl_err group_commit(slc_client *c, const char *group_id, int32_t generation,
         for (int32_t i = 0; !e && i < resp.topics[t].partitions_count; i++)
             e = (sl_err)resp.topics[t].partitions[i].error_code;
     if (e)
-        client_seterr(c, "OffsetCommit %s: %s", group_id, sl_err_str(e));
+        conn_fail(k, API_OFFSET_COMMIT, ver, group_id, e);
     sl_arena_free(&a);
     free(frame);
     return e;
@@ -98,14 +98,10 @@ static sl_err offset_fetch(slc_client *c, const char *group_id, const char *topi
     if (e)
         return e;
     e = msg_offsetfetch_resp_decode(&body, ver, a, resp);
-    if (e) {
-        conn_bad_response(k, API_OFFSET_FETCH, ver, e);
-    } else if (resp->error_code) {
+    if (!e)
         e = (sl_err)resp->error_code;
-        client_seterr(c, "%s:%d: OffsetFetch v%d %s: %s (error %d)", k->host, k->port, ver,
-                      group_id, sl_err_str(e), (int)e);
-    }
     if (e) {
+        conn_fail(k, API_OFFSET_FETCH, ver, group_id, e);
         free(*frame);
         *frame = NULL;
     }
@@ -279,7 +275,7 @@ sl_err slc_group_members(slc_client *c, const char *group_id, int32_t *nmembers)
         *nmembers = resp.groups[0].members_count;
     }
     if (e)
-        client_seterr(c, "DescribeGroups %s: %s", group_id, sl_err_str(e));
+        conn_fail(k, API_DESCRIBE_GROUPS, ver, group_id, e);
     sl_arena_free(&a);
     free(frame);
     return e;

@@ -56,7 +56,7 @@ static sl_err ensure_pid(slc_producer *p)
     sl_arena_free(&a);
     free(frame);
     if (e) {
-        client_seterr(p->cl, "InitProducerId: %s", sl_err_str(e));
+        conn_fail(k, API_INIT_PRODUCER_ID, ver, NULL, e);
         if (e != SL_KE_COORDINATOR_NOT_AVAILABLE && e != SL_KE_NOT_COORDINATOR)
             prod_fatal(p, e);
         return e;
