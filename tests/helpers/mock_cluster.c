@@ -83,6 +83,8 @@ int main(int argc, char **argv)
     }
     /* The mock cluster needs a client instance for its bookkeeping only. */
     conf = rd_kafka_conf_new();
+    /* Quiet the notice that this instance has no bootstrap.servers. */
+    rd_kafka_conf_set(conf, "log_level", "4", errstr, sizeof(errstr));
     rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
     if (!rk) {
         fprintf(stderr, "sl_mock_cluster: %s\n", errstr);
