@@ -41,8 +41,7 @@ typedef struct slc_conn {
     size_t rlen, rcap;
     int64_t retry_at;      /* monotonic ms: no reconnect before */
     int backoff_ms;
-    sl_err last_fail;      /* why the last connect failed, and its text */
-    char last_err[256];
+    char last_err[256];    /* why the last connect failed */
 } slc_conn;
 
 /* --- time ---------------------------------------------------------------- */

@@ -88,6 +88,8 @@ void conn_close(slc_conn *c, bool failed)
     c->rlen = 0;
     c->versions_known = false;
     if (failed) {
+        /* The failure's text was just set: keep it for the backoff. */
+        snprintf(c->last_err, sizeof(c->last_err), "%s", slc_client_errstr(c->cl));
         if (c->backoff_ms <= 0)
             c->backoff_ms = conf->reconnect_backoff_ms;
         else if (c->backoff_ms < conf->reconnect_backoff_max_ms / 2)
@@ -267,16 +269,14 @@ sl_err conn_ready(slc_conn *c)
     if (slc_mono_ms() < c->retry_at) {
         /* Say what failed last, not just that we wait. */
         client_seterr(c->cl, "%s (waiting to reconnect)", c->last_err);
-        return c->last_fail;
+        return SL_E_IO;
     }
     e = tcp_connect(c, slc_mono_ms() + conf->connect_timeout_ms);
     if (!e)
         e = negotiate(c);
     if (e) {
         conn_close(c, true);
-        c->last_fail = e == SL_KE_REQUEST_TIMED_OUT ? SL_E_IO : e;
-        snprintf(c->last_err, sizeof(c->last_err), "%s", slc_client_errstr(c->cl));
-        return c->last_fail;
+        return e == SL_KE_REQUEST_TIMED_OUT ? SL_E_IO : e;
     }
     c->backoff_ms = 0;
     return SL_OK;
@@ -431,6 +431,7 @@ sl_err conn_resp_recv(slc_conn *c, int timeout_ms, uint8_t **frame, kbuf_rd *bod
                 cap *= 2;
             p = realloc(c->rbuf, cap);
             if (!p) {
+                client_seterr(c->cl, "%s:%d: out of memory for a response", c->host, c->port);
                 conn_close(c, true);
                 return SL_E_NOMEM;
             }
@@ -463,6 +464,7 @@ sl_err conn_resp_recv(slc_conn *c, int timeout_ms, uint8_t **frame, kbuf_rd *bod
     size = sl_be32(c->rbuf);
     f = malloc(4 + (size_t)size);
     if (!f) {
+        client_seterr(c->cl, "%s:%d: out of memory for a response", c->host, c->port);
         conn_close(c, true);
         return SL_E_NOMEM;
     }
