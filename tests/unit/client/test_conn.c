@@ -184,37 +184,36 @@ static slc_client *client_for(const fake *f)
     return c;
 }
 
-Test(conn, unsupported_in_kafka_layout_retries_at_the_version_named)
+/* Connect through a scripted broker: the versions negotiated, and the
+ * request versions it saw. */
+static void negotiate_with(const script *s, int16_t want18, const char *want_seen)
 {
-    script s = { ANSWER_UNSUPPORTED_V0, ANSWER_OK, 2 };
     fake f;
     char seen[16];
     slc_client *c;
 
-    fake_start(&f, &s);
+    fake_start(&f, s);
     c = client_for(&f);
     cr_assert_eq(slc_client_connect(c), SL_OK, "%s", slc_client_errstr(c));
     cr_assert_eq(slc_client_api_version(c, API_METADATA, 0, 12), 1);
-    cr_assert_eq(slc_client_api_version(c, API_API_VERSIONS, 0, 3), 2);
+    cr_assert_eq(slc_client_api_version(c, API_API_VERSIONS, 0, 3), want18);
     slc_client_free(c);
     fake_stop(&f, seen, sizeof(seen));
-    cr_assert_str_eq(seen, "32");
+    cr_assert_str_eq(seen, want_seen);
+}
+
+Test(conn, unsupported_in_kafka_layout_retries_at_the_version_named)
+{
+    script s = { ANSWER_UNSUPPORTED_V0, ANSWER_OK, 2 };
+
+    negotiate_with(&s, 2, "32");
 }
 
 Test(conn, unsupported_in_another_layout_retries_at_v0)
 {
     script s = { ANSWER_UNSUPPORTED_OTHER, ANSWER_OK, 2 };
-    fake f;
-    char seen[16];
-    slc_client *c;
 
-    fake_start(&f, &s);
-    c = client_for(&f);
-    cr_assert_eq(slc_client_connect(c), SL_OK, "%s", slc_client_errstr(c));
-    cr_assert_eq(slc_client_api_version(c, API_METADATA, 0, 12), 1);
-    slc_client_free(c);
-    fake_stop(&f, seen, sizeof(seen));
-    cr_assert_str_eq(seen, "30");
+    negotiate_with(&s, 2, "30");
 }
 
 Test(conn, refused_everywhere_fails_at_once_and_says_why)
