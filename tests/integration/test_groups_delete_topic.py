@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """A cooperative-sticky consumer whose subscribed topic is deleted
 (librdkafka's test 0113, subtest h_delete_topic), with confluent-kafka on
-Debian's librdkafka 2.0.2.
+Debian's librdkafka 2.0.2; and the same with the eager range assignor.
 
 Two 1-partition topics, topic.metadata.refresh.interval.ms=3000, one
 consumer subscribed to both; once both partitions are assigned the second
@@ -48,7 +48,7 @@ def say(**kw_):
     print(json.dumps(kw_), flush=True)
 
 
-def client_main(bootstrap):
+def client_main(bootstrap, strategy):
     from confluent_kafka import Consumer, Producer
     from confluent_kafka.admin import AdminClient, NewTopic
 
@@ -68,7 +68,7 @@ def client_main(bootstrap):
                                                             for x in parts)])
 
     c = Consumer(dict(common, **{
-        "group.id": GROUP, "partition.assignment.strategy": "cooperative-sticky",
+        "group.id": GROUP, "partition.assignment.strategy": strategy,
         "topic.metadata.refresh.interval.ms": 3000, "auto.offset.reset": "earliest",
         "session.timeout.ms": 6000, "heartbeat.interval.ms": 500, "enable.partition.eof": False}))
     c.subscribe([T1, T2], on_assign=cb("assign"), on_revoke=cb("revoke"), on_lost=cb("lost"))
@@ -113,9 +113,9 @@ def librdkafka_version():
 class Child:
     """The client process; its JSON events, read with deadlines."""
 
-    def __init__(self, bootstrap):
+    def __init__(self, bootstrap, strategy):
         self.proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--client",
-                                      bootstrap], stdout=subprocess.PIPE,
+                                      bootstrap, strategy], stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True)
         self.lines = queue.Queue()
         self.log = []
@@ -160,9 +160,9 @@ def group_state(bootstrap):
         a.close()
 
 
-def test_cooperative_consumer_survives_deleted_topic():
+def deleted_topic_scenario(strategy):
     b = Broker({"num.partitions": 1, "group.initial.rebalance.delay.ms": 0}, name="deltopic")
-    child = Child(b.bootstrap)
+    child = Child(b.bootstrap, strategy)
     try:
         ev = child.event("assigned", 60)
         assert ev and ev["assignment"] == sorted([[T1, 0], [T2, 0]]), child.output()
@@ -182,10 +182,14 @@ def test_cooperative_consumer_survives_deleted_topic():
         assert ev and ev["assignment"] == [[T1, 0]], child.output()
         print("# assignment shrank to %s in %.1f s: %s" % (T1, ev["secs"], ev["events"]),
               flush=True)
-        # The deleted partition leaves the assignment (librdkafka calls it
-        # lost); the remaining one is never revoked.
         gone = [e for e in ev["events"] if e[0] in ("lost", "revoke")]
-        assert gone and all(parts == [[T2, 0]] for _, parts in gone), ev["events"]
+        if strategy == "cooperative-sticky":
+            # Only the deleted partition leaves (librdkafka calls it lost).
+            assert gone and all(parts == [[T2, 0]] for _, parts in gone), ev["events"]
+        else:
+            # Eager: everything is revoked, the remaining topic assigned again.
+            assert gone and gone[-1][1] == sorted([[T1, 0], [T2, 0]]), ev["events"]
+            assert ev["events"][-1] == ["assign", [[T1, 0]]], ev["events"]
         ev = child.event("consumed", 60)
         assert ev and sorted(v for _, v in ev["records"]) == ["after-0", "after-1", "after-2"], \
             child.output()
@@ -211,8 +215,16 @@ def test_cooperative_consumer_survives_deleted_topic():
     b.close()
 
 
+def test_cooperative_consumer_survives_deleted_topic():
+    deleted_topic_scenario("cooperative-sticky")
+
+
+def test_eager_consumer_survives_deleted_topic():
+    deleted_topic_scenario("range")
+
+
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "--client":
-        client_main(sys.argv[2])
+    if len(sys.argv) == 4 and sys.argv[1] == "--client":
+        client_main(sys.argv[2], sys.argv[3])
     else:
         run_tests(globals())
