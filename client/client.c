@@ -417,7 +417,7 @@ out:
     return e;
 }
 
-sl_err client_all_topics(slc_client *c, char ***names, int32_t *n)
+sl_err client_all_topics(slc_client *c, char ***names, int32_t **counts, int32_t *n)
 {
     msg_metadata_resp resp;
     uint8_t *frame;
@@ -425,13 +425,16 @@ sl_err client_all_topics(slc_client *c, char ***names, int32_t *n)
     sl_err e;
 
     *names = NULL;
+    *counts = NULL;
     *n = 0;
     sl_arena_init(&a, 64 << 20);
     e = metadata_call(c, NULL, false, &a, &frame, &resp);
-    if (!e && !(*names = calloc((size_t)resp.topics_count + 1, sizeof(char *))))
+    if (!e && (!(*names = calloc((size_t)resp.topics_count + 1, sizeof(char *))) ||
+               !(*counts = calloc((size_t)resp.topics_count + 1, sizeof(int32_t)))))
         e = SL_E_NOMEM;
     for (int32_t i = 0; !e && i < resp.topics_count; i++) {
         const msg_metadata_resp_topic *t = &resp.topics[i];
+        const ctopic *ct;
         char *name;
 
         if (t->error_code || t->name.null)
@@ -441,9 +444,11 @@ sl_err client_all_topics(slc_client *c, char ***names, int32_t *n)
             e = SL_E_NOMEM;
             break;
         }
-        (*names)[(*n)++] = name;
+        (*names)[*n] = name;
         if (cache_topic(c, t, name) == SL_E_NOMEM)
             e = SL_E_NOMEM;
+        ct = topic_get(c, name, false);
+        (*counts)[(*n)++] = ct ? ct->count : 0;
     }
     sl_arena_free(&a);
     free(frame);
@@ -452,6 +457,10 @@ sl_err client_all_topics(slc_client *c, char ***names, int32_t *n)
             free((*names)[--*n]);
         free(*names);
         *names = NULL;
+    }
+    if (e) {
+        free(*counts);
+        *counts = NULL;
     }
     return e;
 }

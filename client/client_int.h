@@ -104,8 +104,9 @@ slc_conn *client_node(slc_client *c, int32_t node_id, const char *host, int port
  * missing, stale or marked stale); -1 if unknown. */
 int32_t client_leader(slc_client *c, const char *topic, int32_t partition);
 /* Every topic of the cluster (Metadata for all topics; fills the cache):
- * *names gets a malloc'd array of malloc'd names (free each, then it). */
-sl_err client_all_topics(slc_client *c, char ***names, int32_t *n);
+ * *names gets a malloc'd array of malloc'd names (free each, then it),
+ * *counts (malloc'd) their partition counts. */
+sl_err client_all_topics(slc_client *c, char ***names, int32_t **counts, int32_t *n);
 /* Forget the cached metadata of a topic (after NOT_LEADER and the like). */
 void client_metadata_stale(slc_client *c, const char *topic);
 /* Every connection the client has (for poll()). */

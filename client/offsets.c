@@ -163,19 +163,20 @@ static sl_err group_topics_by_scan(slc_client *c, const char *group_id, char ***
                                    int32_t *n)
 {
     char **all;
-    int32_t nall;
-    sl_err e = client_all_topics(c, &all, &nall);
+    int32_t nall, *counts;
+    sl_err e = client_all_topics(c, &all, &counts, &nall);
 
     if (!e && !(*topics = calloc((size_t)nall + 1, sizeof(char *))))
         e = SL_E_NOMEM;
     for (int32_t t = 0; !e && t < nall; t++) {
-        int32_t parts = 0, *ids = NULL;
+        int32_t parts = counts[t], *ids = NULL;
         int64_t *offs = NULL;
         bool any = false;
 
-        e = slc_topic_partitions(c, all[t], &parts);
-        if (!e && (!(ids = calloc((size_t)parts + 1, sizeof(*ids))) ||
-                   !(offs = calloc((size_t)parts + 1, sizeof(*offs)))))
+        if (parts == 0)
+            continue;
+        if (!(ids = calloc((size_t)parts + 1, sizeof(*ids))) ||
+            !(offs = calloc((size_t)parts + 1, sizeof(*offs))))
             e = SL_E_NOMEM;
         for (int32_t i = 0; !e && i < parts; i++)
             ids[i] = i;
@@ -193,6 +194,7 @@ static sl_err group_topics_by_scan(slc_client *c, const char *group_id, char ***
     for (int32_t t = 0; t < nall; t++)
         free(all[t]);
     free(all);
+    free(counts);
     if (e) {
         for (int32_t t = 0; t < *n; t++)
             free((*topics)[t]);
