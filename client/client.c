@@ -20,6 +20,9 @@
 #include "../protocol/msg_admin.h"
 #include "client_int.h"
 
+/* The newest ListOffsets the client asks for (see list_offsets_leader). */
+#define SLC_LISTOFFSETS_VMAX 3
+
 typedef struct ctopic {
     char *name;
     int32_t count;      /* partitions; 0 while unknown */
@@ -221,10 +224,12 @@ sl_err slc_client_connect(slc_client *c)
     int64_t deadline = slc_mono_ms() + c->conf.connect_timeout_ms;
     sl_err e;
 
-    /* Try every address, waiting out backoffs, until the connect timeout. */
+    /* Try every address, waiting out backoffs, until the connect timeout;
+     * a broker that answers but cannot be spoken to (ApiVersions failed)
+     * will not get better by waiting. */
     for (;;) {
         e = client_any(c, &k);
-        if (!e || slc_mono_ms() >= deadline)
+        if (!e || e != SL_E_IO || slc_mono_ms() >= deadline)
             return e;
         struct timespec ts = { 0, 50 * 1000000L };
         nanosleep(&ts, NULL);
@@ -316,86 +321,147 @@ static void learn_brokers(slc_client *c, const msg_metadata_resp *m)
     }
 }
 
-/* Metadata for one topic; fills the cache. */
-static sl_err fetch_metadata(slc_client *c, const char *topic, bool allow_create)
+/* One Metadata exchange with some broker (topics NULL: all of them):
+ * *resp lives in *a and borrows *frame (free() it); learns the brokers. */
+static sl_err metadata_call(slc_client *c, const char *topic, bool allow_create, sl_arena *a,
+                            uint8_t **frame, msg_metadata_resp *resp)
 {
-    msg_metadata_req_topic rt = { { 0 }, sl_bytes_str(topic) };
-    msg_metadata_req req = { &rt, 1, allow_create, false, false };
-    msg_metadata_resp resp;
+    msg_metadata_req_topic rt = { { 0 }, sl_bytes_str(topic ? topic : "") };
+    msg_metadata_req req = { topic ? &rt : NULL, topic ? 1 : -1, allow_create, false, false };
     slc_conn *k;
     kbuf_wr w;
     kbuf_rd body;
-    uint8_t *frame;
-    sl_arena a;
     int16_t ver;
     sl_err e;
 
+    *frame = NULL;
     e = client_any(c, &k);
     if (e)
         return e;
     ver = conn_version(k, API_METADATA, 1, MSG_METADATA_VMAX);
-    if (ver < 0) {
-        client_seterr(c, "broker does not serve Metadata v1+");
-        return SL_KE_UNSUPPORTED_VERSION;
-    }
+    if (ver < 0)
+        return conn_unserved(k, API_METADATA, 1, MSG_METADATA_VMAX);
     conn_req_begin(k, &w, API_METADATA, ver);
     msg_metadata_req_encode(&w, ver, &req);
-    e = conn_call(k, &w, &frame, &body);
+    e = conn_call(k, &w, frame, &body);
     if (e)
         return e;
-    sl_arena_init(&a, 64 << 20);
-    e = msg_metadata_resp_decode(&body, ver, &a, &resp);
-    if (e) {
-        client_seterr(c, "bad Metadata response: %s", sl_err_name(e));
-        goto out;
-    }
-    learn_brokers(c, &resp);
-    e = SL_KE_UNKNOWN_TOPIC_OR_PARTITION;
-    for (int32_t i = 0; i < resp.topics_count; i++) {
-        const msg_metadata_resp_topic *t = &resp.topics[i];
-        ctopic *ct;
-        int32_t n = 0;
+    e = msg_metadata_resp_decode(&body, ver, a, resp);
+    if (e)
+        return conn_fail(k, API_METADATA, ver, NULL, e);
+    learn_brokers(c, resp);
+    return SL_OK;
+}
 
-        if (!sl_bytes_eq_str(t->name, topic))
-            continue;
-        if (t->error_code) {
-            e = (sl_err)t->error_code;
-            client_seterr(c, "topic %s: %s", topic, sl_err_str(e));
-            break;
-        }
-        for (int32_t j = 0; j < t->partitions_count; j++)
-            if (t->partitions[j].partition_index >= n)
-                n = t->partitions[j].partition_index + 1;
-        ct = topic_get(c, topic, true);
-        if (!ct) {
-            e = SL_E_NOMEM;
-            break;
-        }
-        free(ct->leader);
-        ct->leader = malloc(sizeof(int32_t) * (size_t)(n ? n : 1));
-        if (!ct->leader) {
-            ct->count = 0;
-            e = SL_E_NOMEM;
-            break;
-        }
-        for (int32_t j = 0; j < n; j++)
-            ct->leader[j] = -1;
-        for (int32_t j = 0; j < t->partitions_count; j++)
-            ct->leader[t->partitions[j].partition_index] =
-                t->partitions[j].error_code && t->partitions[j].error_code !=
-                SL_KE_LEADER_NOT_AVAILABLE ? -1 : t->partitions[j].leader_id;
-        ct->count = n;
-        ct->fetched_at = slc_mono_ms();
-        e = n > 0 ? SL_OK : SL_KE_LEADER_NOT_AVAILABLE;
-        if (e)
-            client_seterr(c, "topic %s has no partitions yet", topic);
-        break;
+/* Put one topic of a Metadata answer into the cache. */
+static sl_err cache_topic(slc_client *c, const msg_metadata_resp_topic *t, const char *name)
+{
+    ctopic *ct;
+    int32_t n = 0;
+    sl_err e;
+
+    if (t->error_code) {
+        e = (sl_err)t->error_code;
+        client_seterr(c, "topic %s: %s", name, sl_err_str(e));
+        return e;
     }
-    if (e == SL_KE_UNKNOWN_TOPIC_OR_PARTITION)
+    for (int32_t j = 0; j < t->partitions_count; j++)
+        if (t->partitions[j].partition_index >= n)
+            n = t->partitions[j].partition_index + 1;
+    ct = topic_get(c, name, true);
+    if (!ct)
+        return SL_E_NOMEM;
+    free(ct->leader);
+    ct->leader = malloc(sizeof(int32_t) * (size_t)(n ? n : 1));
+    if (!ct->leader) {
+        ct->count = 0;
+        return SL_E_NOMEM;
+    }
+    for (int32_t j = 0; j < n; j++)
+        ct->leader[j] = -1;
+    for (int32_t j = 0; j < t->partitions_count; j++)
+        ct->leader[t->partitions[j].partition_index] =
+            t->partitions[j].error_code && t->partitions[j].error_code !=
+            SL_KE_LEADER_NOT_AVAILABLE ? -1 : t->partitions[j].leader_id;
+    ct->count = n;
+    ct->fetched_at = slc_mono_ms();
+    if (n > 0)
+        return SL_OK;
+    client_seterr(c, "topic %s has no partitions yet", name);
+    return SL_KE_LEADER_NOT_AVAILABLE;
+}
+
+/* Metadata for one topic; fills the cache. */
+static sl_err fetch_metadata(slc_client *c, const char *topic, bool allow_create)
+{
+    msg_metadata_resp resp;
+    uint8_t *frame;
+    sl_arena a;
+    sl_err e;
+
+    sl_arena_init(&a, 64 << 20);
+    e = metadata_call(c, topic, allow_create, &a, &frame, &resp);
+    for (int32_t i = 0; !e && i < resp.topics_count; i++) {
+        if (sl_bytes_eq_str(resp.topics[i].name, topic)) {
+            e = cache_topic(c, &resp.topics[i], topic);
+            goto out;
+        }
+    }
+    if (!e) {
+        e = SL_KE_UNKNOWN_TOPIC_OR_PARTITION;
         client_seterr(c, "topic %s does not exist", topic);
+    }
 out:
     sl_arena_free(&a);
     free(frame);
+    return e;
+}
+
+sl_err client_all_topics(slc_client *c, char ***names, int32_t **counts, int32_t *n)
+{
+    msg_metadata_resp resp;
+    uint8_t *frame;
+    sl_arena a;
+    sl_err e;
+
+    *names = NULL;
+    *counts = NULL;
+    *n = 0;
+    sl_arena_init(&a, 64 << 20);
+    e = metadata_call(c, NULL, false, &a, &frame, &resp);
+    if (!e && (!(*names = calloc((size_t)resp.topics_count + 1, sizeof(char *))) ||
+               !(*counts = calloc((size_t)resp.topics_count + 1, sizeof(int32_t)))))
+        e = SL_E_NOMEM;
+    for (int32_t i = 0; !e && i < resp.topics_count; i++) {
+        const msg_metadata_resp_topic *t = &resp.topics[i];
+        const ctopic *ct;
+        char *name;
+
+        if (t->error_code || t->name.null)
+            continue;
+        name = strndup(t->name.n ? (const char *)t->name.p : "", t->name.n);
+        if (!name) {
+            e = SL_E_NOMEM;
+            break;
+        }
+        (*names)[*n] = name;
+        if (cache_topic(c, t, name) == SL_E_NOMEM)
+            e = SL_E_NOMEM;
+        ct = topic_get(c, name, false);
+        (*counts)[(*n)++] = ct ? ct->count : 0;
+    }
+    sl_arena_free(&a);
+    free(frame);
+    if (e && *names) {
+        while (*n > 0)
+            free((*names)[--*n]);
+        free(*names);
+        *names = NULL;
+    }
+    if (e) {
+        free(*counts);
+        *counts = NULL;
+    }
     return e;
 }
 
@@ -451,10 +517,10 @@ sl_err slc_topic_create(slc_client *c, const char *topic, int32_t partitions, in
         sl_arena_init(&a, 1 << 20);
         e = msg_createtopics_resp_decode(&body, ver, &a, &resp);
         if (!e && resp.topics_count == 1 && resp.topics[0].error_code &&
-            resp.topics[0].error_code != SL_KE_TOPIC_ALREADY_EXISTS) {
+            resp.topics[0].error_code != SL_KE_TOPIC_ALREADY_EXISTS)
             e = (sl_err)resp.topics[0].error_code;
-            client_seterr(c, "CreateTopics %s: %s", topic, sl_err_str(e));
-        }
+        if (e)
+            conn_fail(k, API_CREATE_TOPICS, ver, topic, e);
         sl_arena_free(&a);
         free(frame);
         if (e)
@@ -488,7 +554,7 @@ void client_metadata_stale(slc_client *c, const char *topic)
 }
 
 /* One ListOffsets request to one leader for the partitions it leads. */
-static sl_err list_offsets_leader(slc_client *c, slc_conn *k, const char *topic, int32_t n,
+static sl_err list_offsets_leader(slc_conn *k, const char *topic, int32_t n,
                                   const int32_t *parts, const int64_t *ts, const bool *mine,
                                   int64_t *offsets, int64_t *found_ts)
 {
@@ -513,11 +579,14 @@ static sl_err list_offsets_leader(slc_client *c, slc_conn *k, const char *topic,
         rp[rt.partitions_count].timestamp = ts[i];
         rt.partitions_count++;
     }
-    ver = conn_version(k, API_LIST_OFFSETS, MSG_LISTOFFSETS_VMIN, MSG_LISTOFFSETS_VMAX);
+    /* v4+ only add leader-epoch fencing (KIP-320), which this client does
+     * not use (it sends -1); capping at v3 keeps it off the newer layouts
+     * that some brokers get wrong (librdkafka 2.0.2's mock writes the
+     * leader epoch as 8 bytes).  Kafka 4 still serves v1-3 (KIP-896). */
+    ver = conn_version(k, API_LIST_OFFSETS, MSG_LISTOFFSETS_VMIN, SLC_LISTOFFSETS_VMAX);
     if (ver < 0) {
         free(rp);
-        client_seterr(c, "broker does not serve ListOffsets v1+");
-        return SL_KE_UNSUPPORTED_VERSION;
+        return conn_unserved(k, API_LIST_OFFSETS, MSG_LISTOFFSETS_VMIN, SLC_LISTOFFSETS_VMAX);
     }
     conn_req_begin(k, &w, API_LIST_OFFSETS, ver);
     msg_listoffsets_req_encode(&w, ver, &req);
@@ -527,6 +596,8 @@ static sl_err list_offsets_leader(slc_client *c, slc_conn *k, const char *topic,
         return e;
     sl_arena_init(&a, 16 << 20);
     e = msg_listoffsets_resp_decode(&body, ver, &a, &resp);
+    if (e)
+        conn_fail(k, API_LIST_OFFSETS, ver, topic, e);
     for (int32_t t = 0; !e && t < resp.topics_count; t++) {
         for (int32_t j = 0; j < resp.topics[t].partitions_count; j++) {
             const msg_listoffsets_resp_partition *p = &resp.topics[t].partitions[j];
@@ -535,8 +606,10 @@ static sl_err list_offsets_leader(slc_client *c, slc_conn *k, const char *topic,
                 if (!mine[i] || parts[i] != p->partition_index)
                     continue;
                 if (p->error_code) {
-                    e = (sl_err)p->error_code;
-                    client_seterr(c, "ListOffsets %s/%d: %s", topic, parts[i], sl_err_str(e));
+                    char about[300];
+
+                    snprintf(about, sizeof(about), "%s/%d", topic, parts[i]);
+                    e = conn_fail(k, API_LIST_OFFSETS, ver, about, (sl_err)p->error_code);
                 }
                 offsets[i] = p->offset;
                 if (found_ts)
@@ -581,7 +654,7 @@ sl_err slc_list_offsets(slc_client *c, const char *topic, int32_t n, const int32
         }
         e = conn_ready(k);
         if (!e)
-            e = list_offsets_leader(c, k, topic, n, partitions, ts, mine, offsets, found_ts);
+            e = list_offsets_leader(k, topic, n, partitions, ts, mine, offsets, found_ts);
         memset(mine, 0, (size_t)n);
     }
     free(done);

@@ -41,6 +41,7 @@ typedef struct slc_conn {
     size_t rlen, rcap;
     int64_t retry_at;      /* monotonic ms: no reconnect before */
     int backoff_ms;
+    char last_err[256];    /* why the last connect failed */
 } slc_conn;
 
 /* --- time ---------------------------------------------------------------- */
@@ -77,6 +78,13 @@ sl_err conn_resp_recv(slc_conn *c, int timeout_ms, uint8_t **frame, kbuf_rd *bod
  * for the next one's. */
 sl_err conn_call(slc_conn *c, kbuf_wr *w, uint8_t **frame, kbuf_rd *body);
 sl_err conn_call_to(slc_conn *c, kbuf_wr *w, int timeout_ms, uint8_t **frame, kbuf_rd *body);
+/* Set the client's error text and return the error, naming the broker.
+ * conn_unserved: it does not serve api in [vmin, vmax]
+ * (SL_KE_UNSUPPORTED_VERSION; the text says what it does offer).
+ * conn_fail: its answer to api vN (about what: a group, a topic, or NULL)
+ * carried error e (> 0, named with its code) or did not decode (e < 0). */
+sl_err conn_unserved(const slc_conn *c, int16_t api, int16_t vmin, int16_t vmax);
+sl_err conn_fail(const slc_conn *c, int16_t api, int16_t ver, const char *about, sl_err e);
 /* Complete frames already buffered (no read needed). */
 bool conn_frame_buffered(const slc_conn *c);
 
@@ -95,6 +103,10 @@ slc_conn *client_node(slc_client *c, int32_t node_id, const char *host, int port
 /* Leader node of a partition from the metadata cache (refreshed when
  * missing, stale or marked stale); -1 if unknown. */
 int32_t client_leader(slc_client *c, const char *topic, int32_t partition);
+/* Every topic of the cluster (Metadata for all topics; fills the cache):
+ * *names gets a malloc'd array of malloc'd names (free each, then it),
+ * *counts (malloc'd) their partition counts. */
+sl_err client_all_topics(slc_client *c, char ***names, int32_t **counts, int32_t *n);
 /* Forget the cached metadata of a topic (after NOT_LEADER and the like). */
 void client_metadata_stale(slc_client *c, const char *topic);
 /* Every connection the client has (for poll()). */

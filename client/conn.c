@@ -88,6 +88,8 @@ void conn_close(slc_conn *c, bool failed)
     c->rlen = 0;
     c->versions_known = false;
     if (failed) {
+        /* The failure's text was just set: keep it for the backoff. */
+        snprintf(c->last_err, sizeof(c->last_err), "%s", slc_client_errstr(c->cl));
         if (c->backoff_ms <= 0)
             c->backoff_ms = conf->reconnect_backoff_ms;
         else if (c->backoff_ms < conf->reconnect_backoff_max_ms / 2)
@@ -163,20 +165,60 @@ static sl_err tcp_connect(slc_conn *c, int64_t deadline)
     return SL_OK;
 }
 
-/* ApiVersions v3, falling back to v0 when the broker answers
- * UNSUPPORTED_VERSION (KIP-511: that answer is a v0 body). */
+/* After an UNSUPPORTED_VERSION answer to ApiVersions v`ver`: the version
+ * to try next.  KIP-511 makes that answer a v0 body listing at least
+ * ApiVersions' own range; take its max if it parses and is lower, else
+ * step down to v0, which every broker speaks (librdkafka's mock answers in
+ * a layout of its own). */
+static int16_t apiversions_retry(const uint8_t *p, size_t n, int16_t ver)
+{
+    msg_apiversions_resp resp;
+    sl_arena a;
+    kbuf_rd r;
+    int16_t next = 0;
+
+    sl_arena_init(&a, 1 << 20);
+    kbuf_rd_init(&r, p, n);
+    if (msg_apiversions_resp_decode(&r, 0, &a, &resp) == SL_OK) {
+        for (int32_t i = 0; i < resp.api_keys_count; i++) {
+            const msg_apiversions_resp_key *k = &resp.api_keys[i];
+
+            if (k->api_key == API_API_VERSIONS && k->max_version >= 0 && k->max_version < ver)
+                next = k->max_version;
+        }
+    }
+    sl_arena_free(&a);
+    return next;
+}
+
+/* Keep what the broker offers; an API it lists twice keeps the first. */
+static void learn_versions(slc_conn *c, const msg_apiversions_resp *resp)
+{
+    for (int32_t i = 0; i < resp->api_keys_count; i++) {
+        const msg_apiversions_resp_key *k = &resp->api_keys[i];
+
+        if (k->api_key >= 0 && k->api_key < API_KEY_MAX && c->vmax[k->api_key] < 0) {
+            c->vmin[k->api_key] = k->min_version;
+            c->vmax[k->api_key] = k->max_version;
+        }
+    }
+}
+
+/* ApiVersions, newest first, stepping down while the broker answers
+ * UNSUPPORTED_VERSION (its error code is the body's first field in every
+ * version). */
 static sl_err negotiate(slc_conn *c)
 {
     int16_t ver = MSG_APIVERSIONS_VMAX;
 
-    for (int attempt = 0; attempt < 2; attempt++) {
+    for (;;) {
         msg_apiversions_req req = { sl_bytes_str("sluice-client"), sl_bytes_str("1.0") };
         msg_apiversions_resp resp;
         sl_arena a;
         kbuf_wr w;
-        kbuf_rd body;
+        kbuf_rd body, ec;
         uint8_t *frame = NULL;
-        const uint8_t *bstart;
+        int16_t code;
         sl_err e;
 
         c->versions_known = true; /* lets conn_call run */
@@ -186,53 +228,35 @@ static sl_err negotiate(slc_conn *c)
         msg_apiversions_req_encode(&w, ver, &req);
         e = conn_call(c, &w, &frame, &body);
         if (e) {
+            char why[256];
+
+            snprintf(why, sizeof(why), "%s", slc_client_errstr(c->cl));
             c->versions_known = false;
+            client_seterr(c->cl, "ApiVersions v%d: %s", ver, why);
             return e;
         }
+        ec = body;
+        code = kbuf_get_i16(&ec);
+        if (kbuf_ok(&ec) && code == SL_KE_UNSUPPORTED_VERSION && ver > 0) {
+            ver = apiversions_retry(body.p, (size_t)(body.end - body.p), ver);
+            free(frame);
+            continue;
+        }
         sl_arena_init(&a, 1 << 20);
-        bstart = body.p;
-        /* An UNSUPPORTED_VERSION answer is a v0 body whatever we sent. */
         e = msg_apiversions_resp_decode(&body, ver, &a, &resp);
-        if (e || resp.error_code == SL_KE_UNSUPPORTED_VERSION) {
-            kbuf_rd r0;
-
-            kbuf_rd_init(&r0, bstart, (size_t)(body.end - bstart));
-            if (msg_apiversions_resp_decode(&r0, 0, &a, &resp) == SL_OK &&
-                resp.error_code == SL_KE_UNSUPPORTED_VERSION && ver != 0) {
-                sl_arena_free(&a);
-                free(frame);
-                ver = 0;
-                continue;
-            }
-            client_seterr(c->cl, "%s:%d: ApiVersions failed (%s)", c->host, c->port,
-                          sl_err_name(e ? e : (sl_err)resp.error_code));
-            sl_arena_free(&a);
-            free(frame);
-            c->versions_known = false;
-            return e ? e : (sl_err)resp.error_code;
-        }
-        if (resp.error_code) {
-            client_seterr(c->cl, "%s:%d: ApiVersions error %d", c->host, c->port,
-                          resp.error_code);
-            sl_arena_free(&a);
-            free(frame);
-            c->versions_known = false;
-            return (sl_err)resp.error_code;
-        }
-        for (int32_t i = 0; i < resp.api_keys_count; i++) {
-            const msg_apiversions_resp_key *k = &resp.api_keys[i];
-
-            if (k->api_key >= 0 && k->api_key < API_KEY_MAX) {
-                c->vmin[k->api_key] = k->min_version;
-                c->vmax[k->api_key] = k->max_version;
-            }
+        if (!e && resp.error_code)
+            e = (sl_err)resp.error_code;
+        if (e) {
+            client_seterr(c->cl, "%s:%d: ApiVersions v%d answered %s", c->host, c->port, ver,
+                          sl_err_name(e));
+        } else {
+            learn_versions(c, &resp);
         }
         sl_arena_free(&a);
         free(frame);
-        return SL_OK;
+        c->versions_known = !e;
+        return e;
     }
-    c->versions_known = false;
-    return SL_KE_UNSUPPORTED_VERSION;
 }
 
 sl_err conn_ready(slc_conn *c)
@@ -243,7 +267,8 @@ sl_err conn_ready(slc_conn *c)
     if (c->fd >= 0)
         return SL_OK;
     if (slc_mono_ms() < c->retry_at) {
-        client_seterr(c->cl, "%s:%d: waiting to reconnect", c->host, c->port);
+        /* Say what failed last, not just that we wait. */
+        client_seterr(c->cl, "%s (waiting to reconnect)", c->last_err);
         return SL_E_IO;
     }
     e = tcp_connect(c, slc_mono_ms() + conf->connect_timeout_ms);
@@ -267,6 +292,32 @@ int16_t conn_version(const slc_conn *c, int16_t api, int16_t vmin, int16_t vmax)
     if (v < vmin || v < c->vmin[api])
         return -1;
     return v;
+}
+
+sl_err conn_unserved(const slc_conn *c, int16_t api, int16_t vmin, int16_t vmax)
+{
+    bool offered = api >= 0 && api < API_KEY_MAX && c->versions_known && c->vmax[api] >= 0;
+
+    if (offered)
+        client_seterr(c->cl, "%s:%d serves %s v%d-%d only; this client needs v%d-%d", c->host,
+                      c->port, api_name(api), c->vmin[api], c->vmax[api], vmin, vmax);
+    else
+        client_seterr(c->cl, "%s:%d does not serve %s (it is not in its ApiVersions)", c->host,
+                      c->port, api_name(api));
+    return SL_KE_UNSUPPORTED_VERSION;
+}
+
+sl_err conn_fail(const slc_conn *c, int16_t api, int16_t ver, const char *about, sl_err e)
+{
+    char what[160];
+
+    if (e > 0)
+        snprintf(what, sizeof(what), "%s (error %d)", sl_err_str(e), (int)e);
+    else
+        snprintf(what, sizeof(what), "cannot read the response (%s)", sl_err_name(e));
+    client_seterr(c->cl, "%s:%d: %s v%d%s%s: %s", c->host, c->port, api_name(api), ver,
+                  about ? " " : "", about ? about : "", what);
+    return e;
 }
 
 void conn_req_begin(slc_conn *c, kbuf_wr *w, int16_t api, int16_t ver)
@@ -380,6 +431,7 @@ sl_err conn_resp_recv(slc_conn *c, int timeout_ms, uint8_t **frame, kbuf_rd *bod
                 cap *= 2;
             p = realloc(c->rbuf, cap);
             if (!p) {
+                client_seterr(c->cl, "%s:%d: out of memory for a response", c->host, c->port);
                 conn_close(c, true);
                 return SL_E_NOMEM;
             }
@@ -412,6 +464,7 @@ sl_err conn_resp_recv(slc_conn *c, int timeout_ms, uint8_t **frame, kbuf_rd *bod
     size = sl_be32(c->rbuf);
     f = malloc(4 + (size_t)size);
     if (!f) {
+        client_seterr(c->cl, "%s:%d: out of memory for a response", c->host, c->port);
         conn_close(c, true);
         return SL_E_NOMEM;
     }

@@ -263,8 +263,7 @@ static sl_err fetch(slc_consumer *k, int max_wait_ms)
     ver = conn_version(c, API_FETCH, MSG_FETCH_VMIN, 12);
     if (ver < 0) {
         free(rp);
-        client_seterr(k->cl, "%s:%d does not serve Fetch v4-12", c->host, c->port);
-        return SL_KE_UNSUPPORTED_VERSION;
+        return conn_unserved(c, API_FETCH, MSG_FETCH_VMIN, 12);
     }
     conn_req_begin(c, &w, API_FETCH, ver);
     msg_fetch_req_encode(&w, ver, &req);
@@ -278,7 +277,7 @@ static sl_err fetch(slc_consumer *k, int max_wait_ms)
     if (!e && k->resp.error_code)
         e = (sl_err)k->resp.error_code;
     if (e) {
-        client_seterr(k->cl, "Fetch: %s", sl_err_name(e));
+        conn_fail(c, API_FETCH, ver, k->topic, e);
         drop_response(k);
     }
     return e;

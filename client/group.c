@@ -128,10 +128,8 @@ sl_err group_coordinator(slc_client *c, const char *group_id, slc_conn **out)
         if (e)
             return e;
         ver = conn_version(k, API_FIND_COORDINATOR, 0, MSG_FINDCOORDINATOR_VMAX);
-        if (ver < 0) {
-            client_seterr(c, "broker does not serve FindCoordinator");
-            return SL_KE_UNSUPPORTED_VERSION;
-        }
+        if (ver < 0)
+            return conn_unserved(k, API_FIND_COORDINATOR, 0, MSG_FINDCOORDINATOR_VMAX);
         memset(&req, 0, sizeof(req));
         req.key = key;
         req.key_type = MSG_COORDINATOR_KEY_GROUP;
@@ -173,10 +171,8 @@ sl_err group_coordinator(slc_client *c, const char *group_id, slc_conn **out)
         free(frame);
         if (!e)
             return conn_ready(*out);
-        if (!coordinator_error(e) || attempt >= 50) {
-            client_seterr(c, "FindCoordinator %s: %s", group_id, sl_err_str(e));
-            return e;
-        }
+        if (!coordinator_error(e) || attempt >= 50)
+            return conn_fail(k, API_FIND_COORDINATOR, ver, group_id, e);
         poll(NULL, 0, 100);
     }
 }
@@ -285,7 +281,7 @@ static sl_err sync_group(slc_group *g, slc_conn *k, const msg_joingroup_resp *jr
     ver = conn_version(k, API_SYNC_GROUP, 0, MSG_SYNCGROUP_VMAX);
     if (ver < 0) {
         group_assignment_free(as);
-        return SL_KE_UNSUPPORTED_VERSION;
+        return conn_unserved(k, API_SYNC_GROUP, 0, MSG_SYNCGROUP_VMAX);
     }
     conn_req_begin(k, &w, API_SYNC_GROUP, ver);
     msg_syncgroup_req_encode(&w, ver, &req);
@@ -331,10 +327,8 @@ sl_err slc_group_join(slc_group *g, int timeout_ms)
         }
         g->coordinator = k->node_id;
         ver = conn_version(k, API_JOIN_GROUP, 0, MSG_JOINGROUP_VMAX);
-        if (ver < 0) {
-            client_seterr(g->cl, "coordinator does not serve JoinGroup");
-            return SL_KE_UNSUPPORTED_VERSION;
-        }
+        if (ver < 0)
+            return conn_unserved(k, API_JOIN_GROUP, 0, MSG_JOINGROUP_VMAX);
         kbuf_wr_init(&meta, 64);
         encode_subscription(&meta, g->topic, sl_bytes_make(g->user_data, g->user_data_len));
         memset(&req, 0, sizeof(req));
@@ -389,7 +383,9 @@ sl_err slc_group_join(slc_group *g, int timeout_ms)
             e == SL_KE_REBALANCE_IN_PROGRESS || e == SL_KE_ILLEGAL_GENERATION ||
             coordinator_error(e))
             continue;
-        client_seterr(g->cl, "joining group %s: %s", g->group_id, sl_err_str(e));
+        if (e != SL_KE_UNSUPPORTED_VERSION) /* else conn_unserved said which API */
+            client_seterr(g->cl, "joining group %s at %s:%d: %s (%s)", g->group_id, k->host,
+                          k->port, sl_err_str(e), sl_err_name(e));
         return e;
     }
     client_seterr(g->cl, "joining group %s: timed out (%s)", g->group_id, sl_err_name(e));
@@ -422,6 +418,8 @@ sl_err slc_group_poll(slc_group *g)
     if (e)
         return coordinator_error(e) ? SL_OK : e;
     ver = conn_version(k, API_HEARTBEAT, 0, MSG_HEARTBEAT_VMAX);
+    if (ver < 0)
+        return conn_unserved(k, API_HEARTBEAT, 0, MSG_HEARTBEAT_VMAX);
     memset(&req, 0, sizeof(req));
     req.group_id = sl_bytes_str(g->group_id);
     req.generation_id = g->generation;
@@ -475,6 +473,8 @@ sl_err slc_group_leave(slc_group *g)
     if (e)
         return e;
     ver = conn_version(k, API_LEAVE_GROUP, 0, MSG_LEAVEGROUP_VMAX);
+    if (ver < 0)
+        return conn_unserved(k, API_LEAVE_GROUP, 0, MSG_LEAVEGROUP_VMAX);
     conn_req_begin(k, &w, API_LEAVE_GROUP, ver);
     msg_leavegroup_req_encode(&w, ver, &req);
     e = conn_call(k, &w, &frame, &body);

@@ -48,8 +48,7 @@ sl_err group_commit(slc_client *c, const char *group_id, int32_t generation,
     ver = conn_version(k, API_OFFSET_COMMIT, MSG_OFFSETCOMMIT_VMIN, MSG_OFFSETCOMMIT_VMAX);
     if (ver < 0) {
         free(rp);
-        client_seterr(c, "coordinator does not serve OffsetCommit v2+");
-        return SL_KE_UNSUPPORTED_VERSION;
+        return conn_unserved(k, API_OFFSET_COMMIT, MSG_OFFSETCOMMIT_VMIN, MSG_OFFSETCOMMIT_VMAX);
     }
     conn_req_begin(k, &w, API_OFFSET_COMMIT, ver);
     msg_offsetcommit_req_encode(&w, ver, &req);
@@ -63,7 +62,7 @@ sl_err group_commit(slc_client *c, const char *group_id, int32_t generation,
         for (int32_t i = 0; !e && i < resp.topics[t].partitions_count; i++)
             e = (sl_err)resp.topics[t].partitions[i].error_code;
     if (e)
-        client_seterr(c, "OffsetCommit %s: %s", group_id, sl_err_str(e));
+        conn_fail(k, API_OFFSET_COMMIT, ver, group_id, e);
     sl_arena_free(&a);
     free(frame);
     return e;
@@ -87,10 +86,8 @@ static sl_err offset_fetch(slc_client *c, const char *group_id, const char *topi
     if (e)
         return e;
     ver = conn_version(k, API_OFFSET_FETCH, topic ? 1 : 2, 7);
-    if (ver < 0) {
-        client_seterr(c, "coordinator does not serve OffsetFetch");
-        return SL_KE_UNSUPPORTED_VERSION;
-    }
+    if (ver < 0)
+        return conn_unserved(k, API_OFFSET_FETCH, topic ? 1 : 2, 7);
     memset(&req, 0, sizeof(req));
     req.group_id = sl_bytes_str(group_id);
     req.topics = topic ? &rt : NULL;
@@ -104,7 +101,7 @@ static sl_err offset_fetch(slc_client *c, const char *group_id, const char *topi
     if (!e)
         e = (sl_err)resp->error_code;
     if (e) {
-        client_seterr(c, "OffsetFetch %s: %s", group_id, sl_err_str(e));
+        conn_fail(k, API_OFFSET_FETCH, ver, group_id, e);
         free(*frame);
         *frame = NULL;
     }
@@ -158,6 +155,56 @@ sl_err slc_committed_offsets(slc_client *c, const char *group_id, const char *to
     return e;
 }
 
+/* slc_group_topics for a broker that cannot list a group's committed
+ * topics (OffsetFetch with a null topic list, v2+, is not served or not
+ * answered in Kafka's layout: librdkafka's mock answers a null array):
+ * ask for every topic of the cluster and keep those with an offset. */
+static sl_err group_topics_by_scan(slc_client *c, const char *group_id, char ***topics,
+                                   int32_t *n)
+{
+    char **all;
+    int32_t nall, *counts;
+    sl_err e = client_all_topics(c, &all, &counts, &nall);
+
+    if (!e && !(*topics = calloc((size_t)nall + 1, sizeof(char *))))
+        e = SL_E_NOMEM;
+    for (int32_t t = 0; !e && t < nall; t++) {
+        int32_t parts = counts[t], *ids = NULL;
+        int64_t *offs = NULL;
+        bool any = false;
+
+        if (parts == 0)
+            continue;
+        if (!(ids = calloc((size_t)parts + 1, sizeof(*ids))) ||
+            !(offs = calloc((size_t)parts + 1, sizeof(*offs))))
+            e = SL_E_NOMEM;
+        for (int32_t i = 0; !e && i < parts; i++)
+            ids[i] = i;
+        if (!e)
+            e = slc_committed_offsets(c, group_id, all[t], parts, ids, offs, NULL);
+        for (int32_t i = 0; !e && i < parts; i++)
+            any = any || offs[i] >= 0;
+        free(ids);
+        free(offs);
+        if (!e && any) {
+            (*topics)[(*n)++] = all[t];
+            all[t] = NULL;
+        }
+    }
+    for (int32_t t = 0; t < nall; t++)
+        free(all[t]);
+    free(all);
+    free(counts);
+    if (e) {
+        for (int32_t t = 0; t < *n; t++)
+            free((*topics)[t]);
+        free(*topics);
+        *topics = NULL;
+        *n = 0;
+    }
+    return e;
+}
+
 sl_err slc_group_topics(slc_client *c, const char *group_id, char ***topics, int32_t *n)
 {
     msg_offsetfetch_resp resp;
@@ -169,6 +216,10 @@ sl_err slc_group_topics(slc_client *c, const char *group_id, char ***topics, int
     *n = 0;
     sl_arena_init(&a, 16 << 20);
     e = offset_fetch(c, group_id, NULL, 0, NULL, &a, &frame, &resp);
+    if (e == SL_E_MALFORMED || e == SL_KE_UNSUPPORTED_VERSION) {
+        sl_arena_free(&a);
+        return group_topics_by_scan(c, group_id, topics, n);
+    }
     if (!e) {
         *topics = calloc((size_t)resp.topics_count + 1, sizeof(char *));
         if (!*topics)
@@ -209,10 +260,8 @@ sl_err slc_group_members(slc_client *c, const char *group_id, int32_t *nmembers)
     if (e)
         return e;
     ver = conn_version(k, API_DESCRIBE_GROUPS, 0, 5);
-    if (ver < 0) {
-        client_seterr(c, "coordinator does not serve DescribeGroups");
-        return SL_KE_UNSUPPORTED_VERSION;
-    }
+    if (ver < 0)
+        return conn_unserved(k, API_DESCRIBE_GROUPS, 0, 5);
     memset(&req, 0, sizeof(req));
     req.groups = &gid;
     req.groups_count = 1;
@@ -228,7 +277,7 @@ sl_err slc_group_members(slc_client *c, const char *group_id, int32_t *nmembers)
         *nmembers = resp.groups[0].members_count;
     }
     if (e)
-        client_seterr(c, "DescribeGroups %s: %s", group_id, sl_err_str(e));
+        conn_fail(k, API_DESCRIBE_GROUPS, ver, group_id, e);
     sl_arena_free(&a);
     free(frame);
     return e;

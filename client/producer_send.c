@@ -40,7 +40,7 @@ static sl_err ensure_pid(slc_producer *p)
         return e;
     ver = conn_version(k, API_INIT_PRODUCER_ID, 0, MSG_INITPRODUCERID_VMAX);
     if (ver < 0) {
-        client_seterr(p->cl, "broker does not serve InitProducerId: idempotence impossible");
+        conn_unserved(k, API_INIT_PRODUCER_ID, 0, MSG_INITPRODUCERID_VMAX);
         prod_fatal(p, SL_KE_UNSUPPORTED_VERSION);
         return p->fatal;
     }
@@ -56,7 +56,7 @@ static sl_err ensure_pid(slc_producer *p)
     sl_arena_free(&a);
     free(frame);
     if (e) {
-        client_seterr(p->cl, "InitProducerId: %s", sl_err_str(e));
+        conn_fail(k, API_INIT_PRODUCER_ID, ver, NULL, e);
         if (e != SL_KE_COORDINATOR_NOT_AVAILABLE && e != SL_KE_NOT_COORDINATOR)
             prod_fatal(p, e);
         return e;
@@ -123,7 +123,7 @@ static bool send_one(slc_producer *p, slc_conn *k)
 
     ver = conn_version(k, API_PRODUCE, 3, MSG_PRODUCE_VMAX);
     if (ver < 0) {
-        client_seterr(p->cl, "%s:%d does not serve Produce v3+", k->host, k->port);
+        conn_unserved(k, API_PRODUCE, 3, MSG_PRODUCE_VMAX);
         prod_fatal(p, SL_KE_UNSUPPORTED_VERSION);
         return false;
     }

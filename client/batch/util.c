@@ -254,7 +254,8 @@ slc_client *slb_client(const char *bootstrap, bool create)
     }
     e = slc_client_connect(c);
     if (e) {
-        fprintf(stderr, "sluice-batch: cannot reach %s: %s\n", bootstrap, slc_client_errstr(c));
+        fprintf(stderr, "sluice-batch: cannot use broker %s: %s\n", bootstrap,
+                slc_client_errstr(c));
         slc_client_free(c);
         return NULL;
     }
