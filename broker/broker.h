@@ -186,6 +186,7 @@ struct broker {
     char cluster_id[23];
     int32_t node_id;
     int advertised_port;
+    int dir_lock_fd; /* holds <log.dirs>/.lock while open */
 
     int listen_fd;
     int bound_port;

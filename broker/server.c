@@ -301,7 +301,7 @@ sl_err broker_start(broker *b, const broker_config *cfg, char *errstr, size_t er
 
     memset(b, 0, sizeof *b);
     b->cfg = *cfg;
-    b->listen_fd = b->signal_fd = -1;
+    b->listen_fd = b->signal_fd = b->dir_lock_fd = -1;
     b->node_id = (int32_t)cfg->broker_id;
     LIST_INIT(&b->conns);
     TAILQ_INIT(&b->kicks);
@@ -317,6 +317,11 @@ sl_err broker_start(broker *b, const broker_config *cfg, char *errstr, size_t er
         snprintf(errstr, errstr_size, "log.dirs %s: %s", cfg->log_dirs, strerror(-rc));
         return SL_E_IO;
     }
+    /* Before anything in it is read: two brokers on one directory
+     * would overwrite each other's segments. */
+    err = storage_dir_lock(cfg->log_dirs, &b->dir_lock_fd, errstr, errstr_size);
+    if (err)
+        return err;
     err = storage_meta_load(cfg->log_dirs, b->node_id, b->cluster_id, errstr, errstr_size);
     if (err)
         return err;
@@ -497,4 +502,7 @@ void broker_free(broker *b)
     sl_io_free(b->io);
     sl_ring_free(b->ring);
     b->ring = NULL;
+    /* Last: every file of the directory is closed by now. */
+    storage_dir_unlock(b->dir_lock_fd);
+    b->dir_lock_fd = -1;
 }
