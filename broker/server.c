@@ -132,6 +132,7 @@ static void on_accept(sl_op *op, int res, uint32_t flags)
                        (long long)b->cfg.max_connections);
             close(res);
         } else {
+            connlim_accepted(b);
             conn_accepted(b, res, (struct sockaddr *)&b->accept_addr, b->accept_addrlen);
         }
         post_accept(b);
@@ -148,9 +149,17 @@ static void on_accept(sl_op *op, int res, uint32_t flags)
 static void post_accept(broker *b)
 {
     struct io_uring_sqe *sqe;
+    int64_t delay;
 
-    if (b->accept_busy || b->stopping)
+    if (b->accept_busy || b->stopping || accept_retry_timer.armed)
         return;
+    /* max.connection.creation.rate: the next client waits in the backlog. */
+    delay = connlim_accept_delay_ms(b);
+    if (delay > 0) {
+        accept_retry_broker = b;
+        timer_arm(b, &accept_retry_timer, delay, accept_retry);
+        return;
+    }
     b->accept_addrlen = sizeof b->accept_addr;
     sqe = sl_ring_sqe(b->ring, &b->accept_op);
     io_uring_prep_accept(sqe, b->listen_fd, (struct sockaddr *)&b->accept_addr,
@@ -304,7 +313,9 @@ sl_err broker_start(broker *b, const broker_config *cfg, char *errstr, size_t er
     b->listen_fd = b->signal_fd = b->dir_lock_fd = -1;
     b->node_id = (int32_t)cfg->broker_id;
     LIST_INIT(&b->conns);
+    RB_INIT(&b->ip_counts);
     TAILQ_INIT(&b->kicks);
+    TAILQ_INIT(&b->mem_waiters);
     TAILQ_INIT(&b->dup_waits);
     RB_INIT(&b->timers);
     TAILQ_INIT(&b->parked);
