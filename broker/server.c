@@ -10,12 +10,14 @@
  * Stopping (SIGTERM/SIGINT): stop accepting, let connections finish what
  * they have, wait for every storage write and flush, close logs cleanly.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -33,6 +35,7 @@
 #define RING_ENTRIES 4096
 #define STOP_GRACE_MS 10000
 #define STALL_SLACK_MS 500 /* a turn this much longer than its wait is a stall */
+#define FD_MARGIN 64       /* descriptors for rolls, fetches, side files */
 
 static sl_op cancel_op = { NULL };
 
@@ -140,8 +143,9 @@ static void on_accept(sl_op *op, int res, uint32_t flags)
     }
     if (b->stopping || res == -ECANCELED)
         return;
-    sl_warn_rl("net", "accept: %s", strerror(-res));
-    /* EMFILE and friends: back off instead of spinning. */
+    sl_warn_rl("net", "accept: %s: retrying in 100 ms", strerror(-res));
+    /* EMFILE and friends: back off instead of spinning; the client waits
+     * in the listen backlog meanwhile. */
     accept_retry_broker = b;
     timer_arm(b, &accept_retry_timer, 100, accept_retry);
 }
@@ -280,6 +284,52 @@ static sl_err open_listener(broker *b, char *errstr, size_t errstr_size)
     return SL_OK;
 }
 
+/* Descriptors open now (the data directory's files, the ring, ...). */
+static long count_open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *de;
+    long n = 0;
+
+    if (!d)
+        return 0;
+    while ((de = readdir(d)) != NULL)
+        n += de->d_name[0] != '.';
+    closedir(d);
+    return n - 1; /* the directory's own */
+}
+
+/* RLIMIT_NOFILE: raise the soft limit to the hard one, and warn if
+ * max.connections cannot fit beside the files open now (a partition
+ * holds several; new ones need more as they roll or are created). */
+static void raise_nofile(broker *b)
+{
+    struct rlimit rl;
+    long open_now = count_open_fds();
+    long long need;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    if (rl.rlim_cur < rl.rlim_max) {
+        struct rlimit up = { rl.rlim_max, rl.rlim_max };
+
+        if (setrlimit(RLIMIT_NOFILE, &up) == 0) {
+            sl_info("broker", "RLIMIT_NOFILE raised from %llu to the hard limit %llu",
+                    (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max);
+            rl = up;
+        }
+    }
+    need = open_now + b->cfg.max_connections + FD_MARGIN;
+    if (rl.rlim_cur != RLIM_INFINITY && (unsigned long long)need > rl.rlim_cur)
+        sl_warn("broker",
+                "RLIMIT_NOFILE is %llu: %ld descriptors are open (partitions' files and the "
+                "broker's own), max.connections is %lld: about %lld are needed.  Past the limit "
+                "new connections wait, and appends that roll a segment and fetches fail with "
+                "'too many open files' (raise the hard limit: ulimit -Hn, systemd LimitNOFILE=)",
+                (unsigned long long)rl.rlim_cur, open_now, (long long)b->cfg.max_connections,
+                need);
+}
+
 /* Each topic's stored overrides over the broker's defaults. */
 static sl_err apply_topic_configs(broker *b, char *errstr, size_t errstr_size)
 {
@@ -376,6 +426,7 @@ sl_err broker_start(broker *b, const broker_config *cfg, char *errstr, size_t er
     timer_arm(b, &b->producers_expiry_timer, cfg->producer_id_expiration_check_interval_ms,
               on_producers_expiry);
     timer_arm(b, &b->idle_timer, 1000, on_idle_check);
+    raise_nofile(b);
     err = open_listener(b, errstr, errstr_size);
     if (err)
         return err;
