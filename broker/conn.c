@@ -12,8 +12,9 @@
  *  - No recv is posted while queued.max.requests requests are in flight:
  *    a client that does not read its responses stops being read.
  *  - No new frame is started past the request-byte budgets (conn_budget.c),
- *    and a frame is freed as soon as its request is answered: what is
- *    held for an answer waiting behind a parked Fetch is the response.
+ *    and a frame and its decoded form are freed as soon as the request is
+ *    answered: what is held for an answer waiting behind a parked Fetch
+ *    is the response.
  *  - A conn is freed only when closing, with no op in flight, no request
  *    left (storage may still hold a frame buffer) and no caller holding it.
  */
@@ -96,9 +97,10 @@ static void req_free(breq *r)
     free(r);
 }
 
-/* Answered requests need their frames no more (nothing decoded from a
- * frame outlives the handler that answered). */
-static void release_frames(conn *c)
+/* Answered requests need their frames and decoded forms no more: nothing
+ * decoded outlives the handler that answered, and the response has its
+ * own buffer.  What waits behind a parked Fetch is then its response. */
+static void release_answered(conn *c)
 {
     breq *r;
 
@@ -107,6 +109,7 @@ static void release_frames(conn *c)
             free(r->frame);
             r->frame = NULL;
             budget_release(c, r->frame_len);
+            sl_arena_free(&r->arena);
         }
 }
 
@@ -500,9 +503,9 @@ void conn_kick(conn *c)
             reap_closed(c);
             break;
         }
-        release_frames(c);
+        release_answered(c);
         parse_frames(c);
-        release_frames(c);
+        release_answered(c);
         {
             int before = c->nreqs;
 
