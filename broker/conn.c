@@ -277,6 +277,7 @@ static void parse_frames(conn *c)
             }
             memcpy(frame, c->rbuf + c->rpos + 4, size);
             c->rpos += 4 + (size_t)size;
+            budget_frame_done(c);
             new_request(c, frame, size);
             continue;
         }

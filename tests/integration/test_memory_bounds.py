@@ -159,6 +159,43 @@ def test_held_frames_bounded():
     b.close()
 
 
+def test_per_connection_budget_alone():
+    """queued.max.request.bytes = -1 (Kafka's default): the per-connection
+    budget alone bounds one connection pipelining 20 parked Fetches of
+    4 MiB (80 MiB held at once without it) to P + one frame."""
+    b = make_broker("membound-perconn", **{"queued.max.request.bytes": -1})
+    pad = b"\0" * (4 * MiB)
+    reqs = [(w.API_FETCH, 4, fetch_body(300), pad)] * 20
+    watch = RssWatch(b)
+    time.sleep(0.5)
+    base = watch.start_phase()
+    p = Pipeliner(b.port, reqs)
+    p.wait(60)
+    _, peak, _ = watch.result()
+    watch.close()
+    bound = (PER_CONN + len(pad) + 64 * 1024 + 16 * 1024) / MiB + SLACK_MB
+    print("# one connection, 20 parked 4 MiB Fetches, per-connection budget %d MiB: RSS +%.1f "
+          "MiB, bound +%.1f" % (PER_CONN // MiB, peak - base, bound), flush=True)
+    assert peak - base <= bound, "RSS grew by %.1f MiB, bound %.1f" % (peak - base, bound)
+    b.close()
+
+
+def test_frame_larger_than_budgets_served():
+    """A 24 MiB request with both budgets at 1 MiB is read whole and
+    answered (the budgets bound what is held beyond the frame being
+    read), repeatedly, on two connections at once."""
+    b = make_broker("membound-big", **{"queued.max.request.bytes": MiB,
+                                       "queued.max.request.bytes.per.connection": MiB})
+    pad = b"\0" * (24 * MiB)
+    reqs = [(w.API_API_VERSIONS, 0, b"", pad)] * 3
+    ps = [Pipeliner(b.port, reqs) for _ in range(2)]
+    for p in ps:
+        p.wait(60)
+    with w.Conn("127.0.0.1", b.port) as c:
+        assert c.api_versions()[0] == 0
+    b.close()
+
+
 def test_fetch_max_wait_capped():
     """A Fetch asking to wait 10 minutes is answered after
     fetch.max.wait.cap.ms (empty), not after its max_wait_ms."""
