@@ -299,35 +299,40 @@ static long count_open_fds(void)
     return n - 1; /* the directory's own */
 }
 
-/* RLIMIT_NOFILE: raise the soft limit to the hard one, and warn if
- * max.connections cannot fit beside the files open now (a partition
- * holds several; new ones need more as they roll or are created). */
-static void raise_nofile(broker *b)
+/* RLIMIT_NOFILE: the soft limit up to the hard one, before the data
+ * directory's files are opened (a partition holds several). */
+static void raise_nofile(void)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max)
+        return;
+    {
+        struct rlimit up = { rl.rlim_max, rl.rlim_max };
+
+        if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+            sl_info("broker", "RLIMIT_NOFILE raised from %llu to the hard limit %llu",
+                    (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max);
+    }
+}
+
+/* Warn if max.connections cannot fit beside the descriptors open now
+ * (new partitions and rolls need more). */
+static void check_nofile(broker *b)
 {
     struct rlimit rl;
     long open_now = count_open_fds();
-    long long need;
+    long long need = open_now + b->cfg.max_connections + FD_MARGIN;
 
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+        (unsigned long long)need <= rl.rlim_cur)
         return;
-    if (rl.rlim_cur < rl.rlim_max) {
-        struct rlimit up = { rl.rlim_max, rl.rlim_max };
-
-        if (setrlimit(RLIMIT_NOFILE, &up) == 0) {
-            sl_info("broker", "RLIMIT_NOFILE raised from %llu to the hard limit %llu",
-                    (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max);
-            rl = up;
-        }
-    }
-    need = open_now + b->cfg.max_connections + FD_MARGIN;
-    if (rl.rlim_cur != RLIM_INFINITY && (unsigned long long)need > rl.rlim_cur)
-        sl_warn("broker",
-                "RLIMIT_NOFILE is %llu: %ld descriptors are open (partitions' files and the "
-                "broker's own), max.connections is %lld: about %lld are needed.  Past the limit "
-                "new connections wait, and appends that roll a segment and fetches fail with "
-                "'too many open files' (raise the hard limit: ulimit -Hn, systemd LimitNOFILE=)",
-                (unsigned long long)rl.rlim_cur, open_now, (long long)b->cfg.max_connections,
-                need);
+    sl_warn("broker",
+            "RLIMIT_NOFILE is %llu: %ld descriptors are open (partitions' files and the "
+            "broker's own), max.connections is %lld: about %lld are needed.  Past the limit "
+            "new connections wait, and appends that roll a segment and fetches fail with "
+            "'too many open files' (raise the hard limit: ulimit -Hn, systemd LimitNOFILE=)",
+            (unsigned long long)rl.rlim_cur, open_now, (long long)b->cfg.max_connections, need);
 }
 
 /* Each topic's stored overrides over the broker's defaults. */
@@ -383,6 +388,7 @@ sl_err broker_start(broker *b, const broker_config *cfg, char *errstr, size_t er
     err = storage_dir_lock(cfg->log_dirs, &b->dir_lock_fd, errstr, errstr_size);
     if (err)
         return err;
+    raise_nofile();
     err = storage_meta_load(cfg->log_dirs, b->node_id, b->cluster_id, errstr, errstr_size);
     if (err)
         return err;
@@ -426,7 +432,7 @@ sl_err broker_start(broker *b, const broker_config *cfg, char *errstr, size_t er
     timer_arm(b, &b->producers_expiry_timer, cfg->producer_id_expiration_check_interval_ms,
               on_producers_expiry);
     timer_arm(b, &b->idle_timer, 1000, on_idle_check);
-    raise_nofile(b);
+    check_nofile(b);
     err = open_listener(b, errstr, errstr_size);
     if (err)
         return err;

@@ -31,8 +31,12 @@ VALUE = b"v" * 600  # two batches pass log.segment.bytes = 1024: the second roll
 
 
 class LimitedBroker(Broker):
+    def __init__(self, overrides, name, soft=NOFILE, hard=NOFILE):
+        self.nofile = (soft, hard)
+        super().__init__(overrides, name=name)
+
     def command(self):
-        return ["prlimit", "--nofile=%d:%d" % (NOFILE, NOFILE), "--"] + super().command()
+        return ["prlimit", "--nofile=%d:%d" % self.nofile, "--"] + super().command()
 
 
 def cpu_seconds(pid):
@@ -129,6 +133,20 @@ def test_out_of_descriptors():
     for c in waited + [main]:
         c.close()
     b.close()  # a clean log: no ERROR line, exit 0
+
+
+def test_soft_limit_raised():
+    """A soft limit below the hard one is raised at start (before the
+    partitions' files are opened); with room for max.connections, no
+    warning."""
+    b = LimitedBroker({"max.connections": 1000}, name="fdraise", soft=NOFILE, hard=4096)
+    assert b.log_contains(r"RLIMIT_NOFILE raised from %d to the hard limit 4096" % NOFILE), \
+        b.tail()
+    assert not b.log_contains(r"WARN.*RLIMIT_NOFILE"), b.tail()
+    with open("/proc/%d/limits" % b.proc.pid) as f:
+        line = [l for l in f if l.startswith("Max open files")][0]
+    assert line.split()[3:5] == ["4096", "4096"], line
+    b.close()
 
 
 if __name__ == "__main__":
