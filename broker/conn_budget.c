@@ -40,8 +40,11 @@ bool budget_take(conn *c, size_t n)
 
     if (q < 0 || b->mem_overshoot == c || b->req_bytes + n <= (uint64_t)q) {
         /* fits */
-    } else if (!b->mem_overshoot && b->req_bytes < (uint64_t)q) {
-        b->mem_overshoot = c; /* until this frame is complete */
+    } else if (!b->mem_overshoot && b->req_bytes <= (uint64_t)q) {
+        /* Until this frame is complete.  "<=": other frames' buffers
+         * alone may fill the limit exactly, and one of them must still
+         * be able to finish. */
+        b->mem_overshoot = c;
     } else {
         wait_for_memory(c);
         return false;
