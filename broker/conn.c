@@ -135,7 +135,12 @@ void conn_accepted(broker *b, int fd, const struct sockaddr *sa, socklen_t salen
     } else if (sa->sa_family == AF_INET6) {
         const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
 
-        inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+        /* An IPv4 client of a dual-stack listener is counted (and
+         * matched against max.connections.per.ip.overrides) as IPv4. */
+        if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr))
+            inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], host, sizeof host);
+        else
+            inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
         port = ntohs(in6->sin6_port);
     }
     c->ipc = connlim_acquire(b, host);

@@ -19,7 +19,7 @@ import subprocess
 import tempfile
 import time
 
-from sluice_test import Broker, run_tests, sluiced_path, timeout, wait_until
+from sluice_test import Broker, SkipTest, run_tests, sluiced_path, timeout, wait_until
 import kafka_wire as w
 
 
@@ -81,6 +81,22 @@ def test_per_ip_limits_and_overrides():
         return ok
     wait_until(again, 10, "a new connection from 127.0.0.1 after one closed", interval=0.1)
     for s in ones + twos + [extra1, extra2]:
+        s.close()
+    b.close()
+
+
+def test_dual_stack_listener_counts_ipv4():
+    """On a listener on [::], an IPv4 client arrives as ::ffff:127.0.0.1;
+    it is counted and matched against the overrides as 127.0.0.1."""
+    if not socket.has_ipv6:
+        raise SkipTest("no IPv6")
+    b = Broker({"listeners": "PLAINTEXT://[::]:0", "max.connections.per.ip": 1,
+                "max.connections.per.ip.overrides": "127.0.0.1:2"}, name="connlim-v6")
+    socks = [connect_from(b.port, "127.0.0.1") for _ in range(3)]
+    assert api_versions_ok(socks[0]) and api_versions_ok(socks[1])
+    assert not api_versions_ok(socks[2]), "a 3rd connection from 127.0.0.1 was served"
+    assert b.log_contains(r"max\.connections\.per\.ip \(2 for 127\.0\.0\.1\) reached")
+    for s in socks:
         s.close()
     b.close()
 
