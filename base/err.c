@@ -30,6 +30,8 @@ sl_err sl_err_from_errno(int neg_errno)
     case ENOSPC:
     case EDQUOT: return SL_E_NOSPC;
     case ENOMEM: return SL_E_NOMEM;
+    case EMFILE:
+    case ENFILE: return SL_E_NOFILE;
     case EEXIST: return SL_E_EXISTS;
     case ENOENT: return SL_E_NOTFOUND;
     case EAGAIN: return SL_E_AGAIN;

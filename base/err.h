@@ -65,7 +65,8 @@
     X(SL_E_INVAL, -1008, "invalid argument")                                \
     X(SL_E_AGAIN, -1009, "try again")                                       \
     X(SL_E_OVERFLOW, -1010, "buffer overflow")                              \
-    X(SL_E_RANGE, -1011, "value out of range")
+    X(SL_E_RANGE, -1011, "value out of range")                              \
+    X(SL_E_NOFILE, -1012, "too many open files")
 
 typedef enum sl_err {
 #define SL_ERR_ENUM(name, value, text) name = value,

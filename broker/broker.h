@@ -124,6 +124,7 @@ struct conn {
     int fd;
     char peer[64];
     uint64_t id;
+    struct ip_count *ipc; /* its address's count (conn_limits.c) */
 
     sl_op recv_op, send_op, poll_op;
     bool recv_busy, send_busy, poll_busy;
@@ -142,6 +143,9 @@ struct conn {
 
     struct breq_list reqs; /* in arrival order; responses go out in it */
     int nreqs;
+    size_t held;           /* request frame bytes allocated (frames + partial buffer) */
+    bool mem_waiting;      /* on the broker's mem_waiters list */
+    TAILQ_ENTRY(conn) mem_link;
 
     struct iovec iov[16];
     struct msghdr msg;
@@ -149,6 +153,7 @@ struct conn {
     int iov_n;
 };
 LIST_HEAD(conn_list, conn);
+RB_HEAD(ip_count_tree, ip_count);
 
 void conn_accepted(broker *b, int fd, const struct sockaddr *sa, socklen_t salen);
 /* Try to send finished responses and read more; call after a request
@@ -164,6 +169,32 @@ void req_ready(breq *r);
 void conn_run_kicks(broker *b);
 /* Close connections idle past connections.max.idle.ms. */
 void conn_close_idle(broker *b);
+/* Have c kicked from the loop (conn_run_kicks). */
+void conn_queue_kick(conn *c);
+
+/* --- who may connect (conn_limits.c) -------------------------------------- */
+
+/* Count a connection from ip, or NULL (logged) past max.connections.per.ip. */
+struct ip_count *connlim_acquire(broker *b, const char *ip);
+void connlim_release(broker *b, struct ip_count *e);
+/* max.connection.creation.rate: 0 if a connection may be accepted now,
+ * else the ms to wait; connlim_accepted() when one was. */
+int64_t connlim_accept_delay_ms(broker *b);
+void connlim_accepted(broker *b);
+
+/* --- request memory (conn_budget.c) --------------------------------------- */
+
+/* May c start reading another frame?  Refused for the broker's limit, c
+ * is kicked once bytes are freed; for its own, when its requests finish. */
+bool budget_may_start(conn *c);
+/* Account n more frame bytes for c, or refuse (c then waits as above). */
+bool budget_take(conn *c, size_t n);
+/* n frame bytes of c freed. */
+void budget_release(conn *c, size_t n);
+/* c's frame in progress is complete (it may no longer pass the limit). */
+void budget_frame_done(conn *c);
+/* c is being freed. */
+void budget_conn_gone(conn *c);
 
 /* --- the broker (server.c) -------------------------------------------- */
 
@@ -186,6 +217,7 @@ struct broker {
     char cluster_id[23];
     int32_t node_id;
     int advertised_port;
+    int dir_lock_fd; /* holds <log.dirs>/.lock while open */
 
     int listen_fd;
     int bound_port;
@@ -201,7 +233,16 @@ struct broker {
 
     struct conn_list conns;
     int nconns;
+    struct ip_count_tree ip_counts; /* conn_limits.c */
+    double accept_tokens;           /* max.connection.creation.rate bucket */
+    int64_t accept_tokens_ms;
     TAILQ_HEAD(, conn) kicks; /* conns with newly finished responses */
+    /* queued.max.request.bytes: frame bytes held by all connections; one
+     * connection may take a frame past the limit (mem_overshoot), the
+     * others wait on mem_waiters until bytes are freed. */
+    size_t req_bytes;
+    conn *mem_overshoot;
+    TAILQ_HEAD(, conn) mem_waiters;
     uint64_t next_conn_id;
 
     struct sl_timer_tree timers;

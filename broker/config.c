@@ -1,6 +1,7 @@
 /* config.c - the Kafka-named settings table, parsing and validation. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <bsd/string.h>
 #include <ctype.h>
 #include <errno.h>
@@ -59,6 +60,23 @@ static const config_key keys[] = {
     { "io.backend", NULL, CT_STRING, STR(io_backend), 0, 0, "auto",
       "auto (io_uring, else epoll with a warning), io_uring (refuse to start without it) "
       "or epoll" },
+    { "queued.max.request.bytes", NULL, CT_INT, OFF(queued_max_request_bytes), 0, -1,
+      INT64_MAX, "268435456",
+      "Request bytes held by all connections before the broker stops reading new ones "
+      "(-1: no limit)" },
+    { "queued.max.request.bytes.per.connection", NULL, CT_INT,
+      OFF(queued_max_request_bytes_per_conn), 0, -1, INT64_MAX, "67108864",
+      "Request bytes one connection may hold before the broker stops reading it; the frame "
+      "being read is always finished (-1: no limit)" },
+    { "fetch.max.wait.cap.ms", NULL, CT_INT, OFF(fetch_max_wait_cap_ms), 0, 0, INT32_MAX,
+      "30000", "Longest a Fetch waits for min_bytes, whatever its max_wait_ms asks" },
+    { "max.connections.per.ip", NULL, CT_INT, OFF(max_connections_per_ip), 0, 0, INT32_MAX,
+      "2147483647", "Connections accepted at once from one IP address" },
+    { "max.connections.per.ip.overrides", NULL, CT_STRING, STR(max_connections_per_ip_overrides),
+      0, 0, "", "Per-address exceptions to max.connections.per.ip: ip:count,ip:count" },
+    { "max.connection.creation.rate", NULL, CT_INT, OFF(max_connection_creation_rate), 0, 1,
+      INT32_MAX, "2147483647",
+      "New connections accepted per second; past it accepting is delayed" },
 
     { "log.retention.hours", NULL, CT_INT, OFF(log_retention_hours), 0, -1, INT32_MAX, "168",
       "Keep segments this long (-1: forever); log.retention.minutes/.ms take precedence" },
@@ -293,6 +311,74 @@ static sl_err parse_listener(const char *key, const char *v, char *host, int *po
     return SL_OK;
 }
 
+/* max.connections.per.ip.overrides, Kafka's "ip:count,ip:count": calls
+ * fn for each entry (the address in numeric form) until it returns true;
+ * SL_E_INVAL with errstr for a malformed list. */
+static sl_err each_ip_override(const char *list, bool (*fn)(void *ud, const char *ip, int64_t n),
+                               void *ud, char *errstr, size_t errstr_size)
+{
+    const char *p = list;
+
+    while (*p) {
+        size_t len = strcspn(p, ",");
+        char item[CONFIG_HOST_MAX], host[CONFIG_HOST_MAX], *colon, *end;
+        unsigned char addr[sizeof(struct in6_addr)];
+        long long n;
+        int af = AF_INET;
+
+        if (len >= sizeof item) {
+            snprintf(errstr, errstr_size, "config max.connections.per.ip.overrides: entry too long");
+            return SL_E_INVAL;
+        }
+        memcpy(item, p, len);
+        item[len] = 0;
+        p += len + (p[len] == ',');
+        if (!len)
+            continue; /* "a:1,,b:2" and a trailing comma, as Kafka's list parsing */
+        colon = strrchr(item, ':');
+        errno = 0;
+        n = colon ? strtoll(colon + 1, &end, 10) : -1;
+        if (colon) {
+            *colon = 0;
+            af = strchr(item, ':') ? AF_INET6 : AF_INET;
+        }
+        if (!colon || errno || end == colon + 1 || *end || n < 0 || n > INT32_MAX ||
+            inet_pton(af, item, addr) != 1 || !inet_ntop(af, addr, host, sizeof host)) {
+            snprintf(errstr, errstr_size,
+                     "config max.connections.per.ip.overrides: expected ip:count,ip:count "
+                     "(numeric addresses), got '%s'", list);
+            return SL_E_INVAL;
+        }
+        if (fn && fn(ud, host, n))
+            return SL_OK;
+    }
+    return SL_OK;
+}
+
+typedef struct ip_lookup {
+    const char *ip;
+    int64_t n;
+} ip_lookup;
+
+static bool ip_match(void *ud, const char *ip, int64_t n)
+{
+    ip_lookup *l = ud;
+
+    if (strcmp(ip, l->ip))
+        return false;
+    l->n = n;
+    return true;
+}
+
+int64_t config_ip_max_connections(const broker_config *c, const char *ip)
+{
+    ip_lookup l = { ip, c->max_connections_per_ip };
+    char err[8];
+
+    (void)each_ip_override(c->max_connections_per_ip_overrides, ip_match, &l, err, sizeof err);
+    return l.n;
+}
+
 sl_err config_finish(broker_config *c, char *errstr, size_t errstr_size)
 {
     sl_err err;
@@ -349,6 +435,9 @@ sl_err config_finish(broker_config *c, char *errstr, size_t errstr_size)
                  "config group.min.session.timeout.ms must not exceed group.max.session.timeout.ms");
         return SL_E_INVAL;
     }
+    err = each_ip_override(c->max_connections_per_ip_overrides, NULL, NULL, errstr, errstr_size);
+    if (err)
+        return err;
     if (c->message_max_bytes > c->socket_request_max_bytes) {
         snprintf(errstr, errstr_size,
                  "config message.max.bytes (%lld) must not exceed socket.request.max.bytes (%lld)",

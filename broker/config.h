@@ -36,6 +36,12 @@ typedef struct broker_config {
     int64_t queued_max_requests; /* per connection, in flight */
     int64_t connections_max_idle_ms;
     char io_backend[16]; /* auto, io_uring or epoll */
+    int64_t queued_max_request_bytes;          /* all connections; -1: no limit */
+    int64_t queued_max_request_bytes_per_conn; /* -1: no limit */
+    int64_t fetch_max_wait_cap_ms;
+    int64_t max_connections_per_ip;
+    char max_connections_per_ip_overrides[CONFIG_PATH_MAX];
+    int64_t max_connection_creation_rate; /* per second */
 
     /* retention and rolling (storage) */
     int64_t log_retention_hours;
@@ -78,6 +84,9 @@ sl_err config_set(broker_config *c, const char *key, const char *value,
 sl_err config_load_file(broker_config *c, const char *path, char *errstr, size_t errstr_size);
 /* Cross-key checks and derived fields (listener host/port). */
 sl_err config_finish(broker_config *c, char *errstr, size_t errstr_size);
+/* The most connections one address (numeric, as inet_ntop writes it)
+ * may have: max.connections.per.ip or its entry in the overrides. */
+int64_t config_ip_max_connections(const broker_config *c, const char *ip);
 /* The key table as --help text. */
 void config_print_help(FILE *out);
 

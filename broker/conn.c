@@ -11,6 +11,10 @@
  *    memory is allocated for it.
  *  - No recv is posted while queued.max.requests requests are in flight:
  *    a client that does not read its responses stops being read.
+ *  - No new frame is started past the request-byte budgets (conn_budget.c),
+ *    and a frame and its decoded form are freed as soon as the request is
+ *    answered: what is held for an answer waiting behind a parked Fetch
+ *    is the response.
  *  - A conn is freed only when closing, with no op in flight, no request
  *    left (storage may still hold a frame buffer) and no caller holding it.
  */
@@ -54,6 +58,10 @@ static void conn_maybe_free(conn *c)
         return;
     if (c->kick_queued)
         TAILQ_REMOVE(&b->kicks, c, kick_link);
+    budget_conn_gone(c);
+    connlim_release(b, c->ipc);
+    if (c->partial_frame)
+        budget_release(c, c->partial_cap);
     free(c->partial_frame);
     close(c->fd);
     LIST_REMOVE(c, link);
@@ -84,9 +92,27 @@ static void req_free(breq *r)
         close(r->splices[i].fd);
     free(r->splices);
     free(r->resp);
+    if (r->frame)
+        budget_release(c, r->frame_len);
     free(r->frame);
     sl_arena_free(&r->arena);
     free(r);
+}
+
+/* Answered requests need their frames and decoded forms no more: nothing
+ * decoded outlives the handler that answered, and the response has its
+ * own buffer.  What waits behind a parked Fetch is then its response. */
+static void release_answered(conn *c)
+{
+    breq *r;
+
+    TAILQ_FOREACH(r, &c->reqs, link)
+        if (r->ready && r->frame) {
+            free(r->frame);
+            r->frame = NULL;
+            budget_release(c, r->frame_len);
+            sl_arena_free(&r->arena);
+        }
 }
 
 void conn_accepted(broker *b, int fd, const struct sockaddr *sa, socklen_t salen)
@@ -111,8 +137,20 @@ void conn_accepted(broker *b, int fd, const struct sockaddr *sa, socklen_t salen
     } else if (sa->sa_family == AF_INET6) {
         const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
 
-        inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+        /* An IPv4 client of a dual-stack listener is counted (and
+         * matched against max.connections.per.ip.overrides) as IPv4. */
+        if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr))
+            inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], host, sizeof host);
+        else
+            inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
         port = ntohs(in6->sin6_port);
+    }
+    c->ipc = connlim_acquire(b, host);
+    if (!c->ipc) {
+        free(c->rbuf);
+        free(c);
+        close(fd);
+        return;
     }
     snprintf(c->peer, sizeof c->peer, "%s:%d", host, port);
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -154,8 +192,11 @@ static bool grow_partial(conn *c)
 
     if (cap > c->partial_len || cap < c->partial_cap)
         cap = c->partial_len;
+    if (!budget_take(c, cap - c->partial_cap))
+        return false; /* kicked again once bytes are freed */
     p = realloc(c->partial_frame, cap);
     if (!p) {
+        budget_release(c, cap - c->partial_cap);
         conn_close(c, "out of memory");
         return false;
     }
@@ -183,7 +224,7 @@ static void post_recv(conn *c)
             c->rlen -= c->rpos;
             c->rpos = 0;
         }
-        if (c->rlen == c->rcap)
+        if (c->rlen == c->rcap || !budget_may_start(c))
             return; /* full of frames we may not start yet */
         sqe = sl_ring_sqe(c->b->ring, &c->recv_op);
         io_uring_prep_recv(sqe, c->fd, c->rbuf + c->rlen, c->rcap - c->rlen, 0);
@@ -230,26 +271,38 @@ static void parse_frames(conn *c)
             conn_close(c, "bad frame size");
             return;
         }
+        if (!budget_may_start(c))
+            break;
         if (have >= size) {
-            uint8_t *frame = malloc(size);
+            uint8_t *frame;
 
+            if (!budget_take(c, size))
+                break;
+            frame = malloc(size);
             if (!frame) {
+                budget_release(c, size);
                 conn_close(c, "out of memory");
                 return;
             }
             memcpy(frame, c->rbuf + c->rpos + 4, size);
             c->rpos += 4 + (size_t)size;
+            budget_frame_done(c);
             new_request(c, frame, size);
             continue;
         }
         if ((size_t)size + 4 > c->rcap && !c->recv_busy) {
             /* Too big for rbuf: receive the rest straight into its own
              * buffer, so a large batch is copied once on its way in. */
-            c->partial_cap = partial_first_cap(c, size);
-            if (c->partial_cap < have)
-                c->partial_cap = have;
-            c->partial_frame = malloc(c->partial_cap);
+            size_t cap = partial_first_cap(c, size);
+
+            if (cap < have)
+                cap = have;
+            if (!budget_take(c, cap))
+                break;
+            c->partial_cap = cap;
+            c->partial_frame = malloc(cap);
             if (!c->partial_frame) {
+                budget_release(c, cap);
                 conn_close(c, "out of memory");
                 return;
             }
@@ -287,6 +340,9 @@ static void on_recv(sl_op *op, int res, uint32_t flags)
             uint8_t *frame = c->partial_frame;
 
             c->partial_frame = NULL;
+            if (c->partial_cap > c->partial_len)
+                budget_release(c, c->partial_cap - c->partial_len);
+            budget_frame_done(c);
             new_request(c, frame, c->partial_len);
         }
     } else {
@@ -457,7 +513,9 @@ void conn_kick(conn *c)
             reap_closed(c);
             break;
         }
+        release_answered(c);
         parse_frames(c);
+        release_answered(c);
         {
             int before = c->nreqs;
 
@@ -477,15 +535,18 @@ void conn_kick(conn *c)
     conn_release(c);
 }
 
-void req_ready(breq *r)
+void conn_queue_kick(conn *c)
 {
-    conn *c = r->c;
-
-    r->ready = true;
     if (!c->kick_queued) {
         c->kick_queued = true;
         TAILQ_INSERT_TAIL(&c->b->kicks, c, kick_link);
     }
+}
+
+void req_ready(breq *r)
+{
+    r->ready = true;
+    conn_queue_kick(r->c);
 }
 
 void conn_run_kicks(broker *b)

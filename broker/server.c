@@ -10,12 +10,14 @@
  * Stopping (SIGTERM/SIGINT): stop accepting, let connections finish what
  * they have, wait for every storage write and flush, close logs cleanly.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -33,6 +35,7 @@
 #define RING_ENTRIES 4096
 #define STOP_GRACE_MS 10000
 #define STALL_SLACK_MS 500 /* a turn this much longer than its wait is a stall */
+#define FD_MARGIN 64       /* descriptors for rolls, fetches, side files */
 
 static sl_op cancel_op = { NULL };
 
@@ -132,6 +135,7 @@ static void on_accept(sl_op *op, int res, uint32_t flags)
                        (long long)b->cfg.max_connections);
             close(res);
         } else {
+            connlim_accepted(b);
             conn_accepted(b, res, (struct sockaddr *)&b->accept_addr, b->accept_addrlen);
         }
         post_accept(b);
@@ -139,8 +143,9 @@ static void on_accept(sl_op *op, int res, uint32_t flags)
     }
     if (b->stopping || res == -ECANCELED)
         return;
-    sl_warn_rl("net", "accept: %s", strerror(-res));
-    /* EMFILE and friends: back off instead of spinning. */
+    sl_warn_rl("net", "accept: %s: retrying in 100 ms", strerror(-res));
+    /* EMFILE and friends: back off instead of spinning; the client waits
+     * in the listen backlog meanwhile. */
     accept_retry_broker = b;
     timer_arm(b, &accept_retry_timer, 100, accept_retry);
 }
@@ -148,9 +153,17 @@ static void on_accept(sl_op *op, int res, uint32_t flags)
 static void post_accept(broker *b)
 {
     struct io_uring_sqe *sqe;
+    int64_t delay;
 
-    if (b->accept_busy || b->stopping)
+    if (b->accept_busy || b->stopping || accept_retry_timer.armed)
         return;
+    /* max.connection.creation.rate: the next client waits in the backlog. */
+    delay = connlim_accept_delay_ms(b);
+    if (delay > 0) {
+        accept_retry_broker = b;
+        timer_arm(b, &accept_retry_timer, delay, accept_retry);
+        return;
+    }
     b->accept_addrlen = sizeof b->accept_addr;
     sqe = sl_ring_sqe(b->ring, &b->accept_op);
     io_uring_prep_accept(sqe, b->listen_fd, (struct sockaddr *)&b->accept_addr,
@@ -271,6 +284,57 @@ static sl_err open_listener(broker *b, char *errstr, size_t errstr_size)
     return SL_OK;
 }
 
+/* Descriptors open now (the data directory's files, the ring, ...). */
+static long count_open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *de;
+    long n = 0;
+
+    if (!d)
+        return 0;
+    while ((de = readdir(d)) != NULL)
+        n += de->d_name[0] != '.';
+    closedir(d);
+    return n - 1; /* the directory's own */
+}
+
+/* RLIMIT_NOFILE: the soft limit up to the hard one, before the data
+ * directory's files are opened (a partition holds several). */
+static void raise_nofile(void)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max)
+        return;
+    {
+        struct rlimit up = { rl.rlim_max, rl.rlim_max };
+
+        if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+            sl_info("broker", "RLIMIT_NOFILE raised from %llu to the hard limit %llu",
+                    (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max);
+    }
+}
+
+/* Warn if max.connections cannot fit beside the descriptors open now
+ * (new partitions and rolls need more). */
+static void check_nofile(broker *b)
+{
+    struct rlimit rl;
+    long open_now = count_open_fds();
+    long long need = open_now + b->cfg.max_connections + FD_MARGIN;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+        (unsigned long long)need <= rl.rlim_cur)
+        return;
+    sl_warn("broker",
+            "RLIMIT_NOFILE is %llu: %ld descriptors are open (partitions' files and the "
+            "broker's own), max.connections is %lld: about %lld are needed.  Past the limit "
+            "new connections wait, and appends that roll a segment and fetches fail with "
+            "'too many open files' (raise the hard limit: ulimit -Hn, systemd LimitNOFILE=)",
+            (unsigned long long)rl.rlim_cur, open_now, (long long)b->cfg.max_connections, need);
+}
+
 /* Each topic's stored overrides over the broker's defaults. */
 static sl_err apply_topic_configs(broker *b, char *errstr, size_t errstr_size)
 {
@@ -326,10 +390,12 @@ sl_err broker_start(broker *b, const broker_config *cfg, char *errstr, size_t er
 
     memset(b, 0, sizeof *b);
     b->cfg = *cfg;
-    b->listen_fd = b->signal_fd = -1;
+    b->listen_fd = b->signal_fd = b->dir_lock_fd = -1;
     b->node_id = (int32_t)cfg->broker_id;
     LIST_INIT(&b->conns);
+    RB_INIT(&b->ip_counts);
     TAILQ_INIT(&b->kicks);
+    TAILQ_INIT(&b->mem_waiters);
     TAILQ_INIT(&b->dup_waits);
     RB_INIT(&b->timers);
     TAILQ_INIT(&b->parked);
@@ -342,6 +408,12 @@ sl_err broker_start(broker *b, const broker_config *cfg, char *errstr, size_t er
         snprintf(errstr, errstr_size, "log.dirs %s: %s", cfg->log_dirs, strerror(-rc));
         return SL_E_IO;
     }
+    /* Before anything in it is read: two brokers on one directory
+     * would overwrite each other's segments. */
+    err = storage_dir_lock(cfg->log_dirs, &b->dir_lock_fd, errstr, errstr_size);
+    if (err)
+        return err;
+    raise_nofile();
     err = storage_meta_load(cfg->log_dirs, b->node_id, b->cluster_id, errstr, errstr_size);
     if (err)
         return err;
@@ -385,6 +457,7 @@ sl_err broker_start(broker *b, const broker_config *cfg, char *errstr, size_t er
     timer_arm(b, &b->producers_expiry_timer, cfg->producer_id_expiration_check_interval_ms,
               on_producers_expiry);
     timer_arm(b, &b->idle_timer, 1000, on_idle_check);
+    check_nofile(b);
     err = open_listener(b, errstr, errstr_size);
     if (err)
         return err;
@@ -524,4 +597,7 @@ void broker_free(broker *b)
     sl_io_free(b->io);
     sl_ring_free(b->ring);
     b->ring = NULL;
+    /* Last: every file of the directory is closed by now. */
+    storage_dir_unlock(b->dir_lock_fd);
+    b->dir_lock_fd = -1;
 }

@@ -810,6 +810,11 @@ sl_err plog_roll(plog *l)
         l->capseg = cap;
     }
     e = seg_open(&s, io, l->dir, l->end, true, errstr, sizeof errstr);
+    if (e == SL_E_NOFILE) {
+        /* Out of descriptors: this append fails, the log carries on. */
+        sl_warn_rl("storage", "roll: %s (RLIMIT_NOFILE; see docs/operations.md)", errstr);
+        return e;
+    }
     if (e != SL_OK) {
         sl_error("storage", "roll: %s", errstr);
         return e;
@@ -821,13 +826,23 @@ sl_err plog_roll(plog *l)
     }
     e = seg_index_open_rw(s, io, l->cfg.index_max_bytes);
     if (e != SL_OK) {
-        sl_error("storage", "roll %s: %s", s->log_path, sl_err_str(e));
+        if (e == SL_E_NOFILE)
+            sl_warn_rl("storage", "roll %s: %s", s->log_path, sl_err_str(e));
+        else
+            sl_error("storage", "roll %s: %s", s->log_path, sl_err_str(e));
         seg_delete(s, io);
         return e;
     }
     /* Invariant 6: the new file's name is durable before its first ack.
-     * A failed directory sync is a failed sync (invariant 7). */
+     * A failed directory sync is a failed sync (invariant 7); a directory
+     * that could not even be opened (out of descriptors) synced nothing
+     * and lost nothing: the new segment goes, the log carries on. */
     e = (sl_err)io->ops->sync_dir(io, l->dir);
+    if (e == SL_E_NOFILE) {
+        sl_warn_rl("storage", "roll %s: directory sync: %s", s->log_path, sl_err_str(e));
+        seg_delete(s, io);
+        return e;
+    }
     if (e != SL_OK) {
         sl_error("storage", "roll %s: directory sync: %s", s->log_path, sl_err_str(e));
         seg_delete(s, io);

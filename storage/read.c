@@ -14,8 +14,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
+#include "../base/log.h"
 #include "../protocol/codec.h"
 
 /* --- read -------------------------------------------------------------------- */
@@ -109,8 +111,10 @@ sl_err plog_read(plog *l, int64_t offset, int64_t max_bytes, plog_slice *out)
         }
     }
     fd = fcntl(s->log_fd, F_DUPFD_CLOEXEC, 0);
-    if (fd < 0)
+    if (fd < 0) {
+        sl_warn_rl("storage", "%s: no descriptor for a fetch: %s", s->log_path, strerror(errno));
         return sl_err_from_errno(-errno);
+    }
     out->fd = fd;
     out->pos = pos;
     out->len = q - pos;

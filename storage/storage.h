@@ -268,4 +268,10 @@ sl_err cat_topic_set_overrides(catalog *c, cat_topic *t, const char *text);
 sl_err storage_meta_load(const char *dir, int32_t broker_id, char cluster_id[23],
                          char *errstr, size_t errstr_size);
 
+/* Lock <dir>/.lock (flock) for this process and write its pid there; a
+ * directory locked by another process is an error naming that pid.
+ * *fd_out (owned) holds the lock until storage_dir_unlock or exit. */
+sl_err storage_dir_lock(const char *dir, int *fd_out, char *errstr, size_t errstr_size);
+void storage_dir_unlock(int fd);
+
 #endif

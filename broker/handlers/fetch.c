@@ -304,6 +304,7 @@ void handle_fetch(breq *r)
 {
     broker *b = r->c->b;
     fetch_ctx *ctx;
+    int64_t wait_ms;
     sl_err err;
 
     ctx = sl_arena_alloc(&r->arena, sizeof *ctx);
@@ -318,7 +319,10 @@ void handle_fetch(breq *r)
         req_malformed(r, err);
         return;
     }
-    if (fetch_try(r, ctx->req.max_wait_ms <= 0 || b->stopping))
+    /* fetch.max.wait.cap.ms: a parked Fetch holds its connection's queue. */
+    wait_ms = ctx->req.max_wait_ms < b->cfg.fetch_max_wait_cap_ms ? ctx->req.max_wait_ms
+                                                                   : b->cfg.fetch_max_wait_cap_ms;
+    if (fetch_try(r, wait_ms <= 0 || b->stopping))
         return;
-    park(r, ctx->req.max_wait_ms);
+    park(r, wait_ms);
 }

@@ -44,6 +44,7 @@ import threading
 import time
 
 from sluice_test import Broker, SkipTest, run_tests, timeout, wait_until
+from rss import RssWatch, asan_small_quarantine, proc_status, rss_mb
 import kafka_wire as w
 
 IDLE_MS = 4000
@@ -88,58 +89,6 @@ def _raise_nofile(want, need):
         except (ValueError, OSError):
             pass
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0] >= need
-
-
-# --- RSS ------------------------------------------------------------------------------
-
-def proc_status(pid):
-    out = {}
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            k, _, v = line.partition(":")
-            if k in ("VmRSS", "VmPeak", "VmSize", "VmHWM", "Threads"):
-                out[k] = int(v.split()[0])  # kB (Threads: a count)
-    return out
-
-
-def rss_mb(pid):
-    return proc_status(pid)["VmRSS"] / 1024.0
-
-
-class RssWatch:
-    """Samples a broker's VmRSS every 50 ms in a thread; phase() marks a
-    new baseline and returns the previous phase's (baseline, peak)."""
-
-    def __init__(self, broker):
-        self.pid = broker.proc.pid
-        self.lock = threading.Lock()
-        self.base = self.peak = self.last = rss_mb(self.pid)
-        self.stop = threading.Event()
-        self.t = threading.Thread(target=self._run, daemon=True)
-        self.t.start()
-
-    def _run(self):
-        while not self.stop.wait(0.05):
-            try:
-                v = rss_mb(self.pid)
-            except (OSError, KeyError):
-                return
-            with self.lock:
-                self.last = v
-                self.peak = max(self.peak, v)
-
-    def start_phase(self):
-        with self.lock:
-            self.base = self.peak = self.last = rss_mb(self.pid)
-            return self.base
-
-    def result(self):
-        with self.lock:
-            return self.base, self.peak, self.last
-
-    def close(self):
-        self.stop.set()
-        self.t.join(2)
 
 
 RSS = None
@@ -284,9 +233,7 @@ def test_start():
     # The broker keeps 2 descriptors per partition (~31 topics x NPART
     # here) besides its connections; this process holds the same sockets.
     NOFILE_OK = _raise_nofile(4096, N_IDLE + 2 * 32 * NPART + 200)
-    if "ASAN_OPTIONS" not in os.environ or "quarantine_size_mb" not in os.environ["ASAN_OPTIONS"]:
-        opts = os.environ.get("ASAN_OPTIONS", "abort_on_error=0:detect_leaks=1")
-        os.environ["ASAN_OPTIONS"] = opts + ":quarantine_size_mb=16"
+    asan_small_quarantine()
     B = Broker({"connections.max.idle.ms": IDLE_MS, "queued.max.requests": QUEUED,
                 "num.partitions": NPART}, name="limits")
     # The topics whose Metadata the non-readers ask for, made before the

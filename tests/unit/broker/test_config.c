@@ -153,3 +153,35 @@ Test(config, every_setting_is_documented)
     config_defaults(&c);
     config_each(&c, check_documented, NULL);
 }
+
+/* max.connections.per.ip.overrides: Kafka's "ip:count,ip:count". */
+Test(config, per_ip_overrides)
+{
+    broker_config c;
+    char err[256];
+
+    config_defaults(&c);
+    cr_assert_eq(config_set(&c, "max.connections.per.ip", "3", err, sizeof err), SL_OK);
+    cr_assert_eq(config_set(&c, "max.connections.per.ip.overrides",
+                            "127.0.0.2:5,,::1:0,10.0.0.7:100,", err, sizeof err), SL_OK);
+    cr_assert_eq(config_finish(&c, err, sizeof err), SL_OK, "%s", err);
+    cr_assert_eq(config_ip_max_connections(&c, "127.0.0.2"), 5);
+    cr_assert_eq(config_ip_max_connections(&c, "::1"), 0);
+    cr_assert_eq(config_ip_max_connections(&c, "10.0.0.7"), 100);
+    cr_assert_eq(config_ip_max_connections(&c, "127.0.0.1"), 3);
+    /* Addresses compare in inet_ntop's form, whatever the spelling. */
+    cr_assert_eq(config_set(&c, "max.connections.per.ip.overrides", "0:0:0:0:0:0:0:1:9", err,
+                            sizeof err), SL_OK);
+    cr_assert_eq(config_finish(&c, err, sizeof err), SL_OK, "%s", err);
+    cr_assert_eq(config_ip_max_connections(&c, "::1"), 9);
+
+    const char *bad[] = { "127.0.0.1", "127.0.0.1:", "127.0.0.1:x", "host.example:3",
+                          "127.0.0.1:-1", "127.0.0.1:99999999999", "300.0.0.1:1" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        config_defaults(&c);
+        cr_assert_eq(config_set(&c, "max.connections.per.ip.overrides", bad[i], err, sizeof err),
+                     SL_OK);
+        cr_assert_eq(config_finish(&c, err, sizeof err), SL_E_INVAL, "%s accepted", bad[i]);
+        cr_assert(strstr(err, "max.connections.per.ip.overrides"), "%s", err);
+    }
+}
