@@ -324,6 +324,9 @@ def test_sigkill_during_acks_all_produce():
     p = producer(acks="all", linger_ms=2, retries=0, max_in_flight_requests_per_connection=5)
     sent = []
     try:
+        # The topic is auto-created first: on a loaded machine its creation
+        # could otherwise use up the 0.6 s of sending before the kill.
+        p.partitions_for(topic)
         t_end = time.monotonic() + 0.6
         i = 0
         while time.monotonic() < t_end:
