@@ -78,6 +78,8 @@ sl_err config_load_file(broker_config *c, const char *path, char *errstr, size_t
 sl_err config_finish(broker_config *c, char *errstr, size_t errstr_size);
 /* The key table as --help text. */
 void config_print_help(FILE *out);
+/* The key table as man(7) .TP entries (sluice-server.properties.5). */
+void config_print_man(FILE *out);
 
 /* The value in force of a key, as text (false if the key is unknown), and
  * whether it is still the default. */
