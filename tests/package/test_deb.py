@@ -68,7 +68,8 @@ def test_package_contents():
                  "usr/lib/systemd/system/sluiced.service", "etc/sluice/server.properties",
                  "usr/share/man/man8/sluiced.8", "usr/share/man/man1/sluice-batch.1",
                  "usr/share/man/man5/sluice-server.properties.5",
-                 "usr/share/doc/sluice/LICENSE"):
+                 "usr/share/doc/sluice/LICENSE", "usr/share/sluice/pytest/pytest_sluice.py",
+                 "usr/share/sluice/node/sluice.js"):
         assert os.path.exists(in_root(path)), path
     so = os.path.realpath(in_root("usr/lib/libsluice.so"))
     soname = subprocess.run(["objdump", "-p", so], check=True, capture_output=True,
