@@ -85,9 +85,13 @@ def test_package_contents():
     control = subprocess.run(["dpkg-deb", "-f", DEB, "Depends", "Pre-Depends"], check=True,
                              capture_output=True, text=True).stdout
     assert "liburing2" in control and "adduser" in control, control
-    conffiles = subprocess.run(["dpkg-deb", "--ctrl-tarfile", DEB], check=True,
-                               capture_output=True).stdout
-    assert b"conffiles" in conffiles
+    ctrl = os.path.join(WORK, "DEBIAN")
+    run(["dpkg-deb", "-e", DEB, ctrl])
+    with open(os.path.join(ctrl, "conffiles")) as f:
+        assert f.read().split() == ["/etc/sluice/server.properties"]
+    for script in ("postinst", "prerm", "postrm"):
+        run(["sh", "-n", os.path.join(ctrl, script)])
+        assert os.access(os.path.join(ctrl, script), os.X_OK), script
 
 
 def test_unit_file():
