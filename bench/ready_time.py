@@ -14,7 +14,7 @@ other, and for each measures from just before the process is spawned to:
 then stops it (SIGTERM) and waits for its exit.  Prints min, median, p90
 and max of each, in ms.
 
-  bench/ready_time.py [--build DIR] [--runs N]
+  [TMPDIR=DIR] bench/ready_time.py [--build DIR] [--runs N]
 
 --build defaults to ./build; use a Release build (-DCMAKE_BUILD_TYPE=Release):
 a sanitizer build is several times slower.  Figures: docs/testing.md.
@@ -106,6 +106,12 @@ def main():
     print("sluiced: %s; ready = %s" % (sluiced, "sd_notify READY=1" if use_notify
                                        else "ready file (polled every 0.2 ms)"))
     work = tempfile.mkdtemp(prefix="sluice-ready-")
+    fs = subprocess.run(["stat", "-f", "-c", "%T", work], capture_output=True,
+                        text=True).stdout.strip()
+    # The start fsyncs meta.properties and the offsets log: the file system
+    # under $TMPDIR counts (tmpfs makes them free).
+    print("data under %s (%s); load average %s" % (os.path.dirname(work), fs,
+                                                   " ".join("%.1f" % x for x in os.getloadavg())))
     ready, served = [], []
     try:
         one_run(sluiced, work, use_notify)  # warm the page cache
