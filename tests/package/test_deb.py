@@ -217,6 +217,23 @@ def test_man_pages():
         assert ".B %s\n" % key in text["man5/sluice-server.properties.5"], key
 
 
+
+def test_configuration_md_names_only_real_settings():
+    """The reverse of the unit test that every setting is in
+    docs/configuration.md: every broker setting that page documents is one
+    `sluiced --help` (the key table) knows, under its name or alias."""
+    out = subprocess.run([in_root("usr/bin/sluiced"), "--help"], capture_output=True,
+                         text=True).stdout
+    known = set(re.findall(r"[a-z]+(?:\.[a-z]+)+", out.split("Settings", 1)[1]))
+    with open(os.path.join(SRC, "docs", "configuration.md")) as f:
+        broker_part = f.read().split("## Topic settings", 1)[0]
+    documented = set()
+    for row in re.findall(r"^\| ([^|]+) \|", broker_part, re.M):
+        documented.update(re.findall(r"`([a-z]+(?:\.[a-z]+)+)`", row))
+    assert len(documented) > 20, documented
+    assert documented <= known, sorted(documented - known)
+
+
 if __name__ == "__main__":
     try:
         run_tests(globals())
