@@ -31,6 +31,10 @@
 #include "../base/err.h"
 #include "../protocol/records.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* --- errors -------------------------------------------------------------- */
 
 /* The enum's own name ("SL_KE_REQUEST_TIMED_OUT"), and a short text. */
@@ -273,5 +277,9 @@ sl_err slc_committed_offsets(slc_client *c, const char *group_id, const char *to
 sl_err slc_group_topics(slc_client *c, const char *group_id, char ***topics, int32_t *n);
 /* How many members the group has now (DescribeGroups). */
 sl_err slc_group_members(slc_client *c, const char *group_id, int32_t *nmembers);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -188,6 +188,23 @@ def test_installed_broker_and_client():
         stop_broker(p, log)
 
 
+def test_header_from_cplusplus():
+    """The installed header works from C++ too (extern "C", no C-only
+    syntax outside macros)."""
+    cxx = shutil.which("c++")
+    if not cxx:
+        raise SkipTest("no C++ compiler")
+    src = os.path.join(WORK, "use.cc")
+    with open(src, "w") as f:
+        f.write("#include <sluice.h>\n"
+                "int main() { slc_conf c; slc_conf_init(&c);\n"
+                "  return slc_err_str(SL_KE_REQUEST_TIMED_OUT) ? 0 : 1; }\n")
+    exe = os.path.join(WORK, "use")
+    run([cxx, "-std=c++11", "-Wall", "-Wextra", "-Werror", "-o", exe, src] +
+        pkg_config("--cflags", "--libs"))
+    run([exe], env=dict(os.environ, LD_LIBRARY_PATH=in_root("usr/lib")))
+
+
 def test_man_pages():
     """Each page renders without warnings; the program pages name every
     option of the programs' --help, the settings page every setting."""
