@@ -460,6 +460,50 @@ void config_print_help(FILE *out)
     }
 }
 
+/* Text for a man page: roff's special characters escaped. */
+static void man_text(FILE *out, const char *s)
+{
+    if (*s == '.' || *s == '\'')
+        fputs("\\&", out);
+    for (; *s; s++) {
+        if (*s == '\\')
+            fputs("\\e", out);
+        else if (*s == '-')
+            fputs("\\-", out);
+        else
+            fputc(*s, out);
+    }
+}
+
+void config_print_man(FILE *out)
+{
+    for (size_t i = 0; i < NKEYS; i++) {
+        const config_key *k = &keys[i];
+
+        fprintf(out, ".TP\n.B ");
+        man_text(out, k->name);
+        fprintf(out, "\n");
+        man_text(out, k->help);
+        fprintf(out, ".\n.br\n");
+        if (k->type == CT_INT) {
+            fprintf(out, "Integer, %lld to %lld", (long long)k->min, (long long)k->max);
+            /* -2 marks "unset" in the table: it is no value a user gives. */
+            if (strcmp(k->def, "-2")) {
+                fprintf(out, "; default ");
+                man_text(out, k->def);
+            }
+        } else {
+            fprintf(out, "%s; default ", k->type == CT_BOOL ? "true or false" : "Text");
+            man_text(out, k->def[0] ? k->def : "none");
+        }
+        if (k->alias) {
+            fprintf(out, "; also named ");
+            man_text(out, k->alias);
+        }
+        fprintf(out, ".\n");
+    }
+}
+
 static void format_value(const broker_config *c, const config_key *k, char *buf, size_t n)
 {
     const char *p = (const char *)c + k->off;

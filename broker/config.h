@@ -89,6 +89,8 @@ sl_err config_finish(broker_config *c, char *errstr, size_t errstr_size);
 int64_t config_ip_max_connections(const broker_config *c, const char *ip);
 /* The key table as --help text. */
 void config_print_help(FILE *out);
+/* The key table as man(7) .TP entries (sluice-server.properties.5). */
+void config_print_man(FILE *out);
 
 /* The value in force of a key, as text (false if the key is unknown), and
  * whether it is still the default. */

@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#ifdef SLUICE_HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
 
 #include "../base/log.h"
 #include "broker.h"
@@ -191,6 +194,11 @@ int main(int argc, char **argv)
         sl_error("broker", "cannot write --ready-file %s: %s", ready_file, strerror(errno));
         broker_stop(&b);
     }
+#ifdef SLUICE_HAVE_SYSTEMD
+    /* A Type=notify unit is ready now that the broker listens; outside
+     * systemd (no NOTIFY_SOCKET) this does nothing. */
+    sd_notify(0, "READY=1");
+#endif
     rc = broker_run(&b);
     broker_free(&b);
     sl_info("broker", "stopped");

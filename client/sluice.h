@@ -9,8 +9,9 @@
  * Kafka-compatible broker as well as sluiced.
  *
  * Handles are opaque and come in _new/_free pairs; _free(NULL) is a no-op.
- * A handle is used by one thread at a time.  Errors are sl_err (base/err.h):
- * positive values are the broker's Kafka codes, local ones are <= -1000.
+ * A handle is used by one thread at a time.  Errors are sl_err (base/err.h;
+ * the installed sluice.h carries the enum itself): positive values are the
+ * broker's Kafka codes, local ones are <= -1000; slc_err_str() says them.
  * The client keeps a text for the last failure (slc_client_errstr).  A
  * deadline that passes is SL_KE_REQUEST_TIMED_OUT, a connection that cannot
  * be made or breaks is SL_E_IO.
@@ -29,6 +30,16 @@
 #include "../base/bytes.h"
 #include "../base/err.h"
 #include "../protocol/records.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* --- errors -------------------------------------------------------------- */
+
+/* The enum's own name ("SL_KE_REQUEST_TIMED_OUT"), and a short text. */
+const char *slc_err_name(sl_err e);
+const char *slc_err_str(sl_err e);
 
 /* --- client -------------------------------------------------------------- */
 
@@ -266,5 +277,9 @@ sl_err slc_committed_offsets(slc_client *c, const char *group_id, const char *to
 sl_err slc_group_topics(slc_client *c, const char *group_id, char ***topics, int32_t *n);
 /* How many members the group has now (DescribeGroups). */
 sl_err slc_group_members(slc_client *c, const char *group_id, int32_t *nmembers);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
