@@ -567,6 +567,9 @@ static sl_err append_items(offsets *o, commit_ctx *ctx)
     rec_builder_free(b);
     if (!err && !o->log)
         err = SL_E_IO;
+    /* A full disk failed the log: it comes back once there is room. */
+    if (!err && plog_state(o->log))
+        err = plog_revive(o->log);
     if (!err)
         err = plog_append(o->log, ctx->batch, len, true, on_committed, ctx);
     if (!err)

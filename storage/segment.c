@@ -25,7 +25,12 @@
  *
  * The active segment maps both indexes preallocated to index_max_bytes (as
  * Kafka does) and shrinks them to the used entries at roll and clean
- * close.  After a crash a mapped file may hold zeros or entries past the
+ * close.  The preallocated files are sparse: a store through the map into
+ * a page the filesystem cannot back (a full disk, a quota) is a SIGBUS
+ * that kills the broker.  So no entry is stored before the blocks under it
+ * were allocated (sl_io reserve, SEG_RESERVE_BYTES at a time: reserving
+ * the whole index at once could itself fill a small disk); when that
+ * fails the entry is left out, which only makes lookups scan further.  After a crash a mapped file may hold zeros or entries past the
  * data: seg_index_load refuses an index unless every entry is ordered and
  * points inside the .log; recovery rebuilds the indexes of every scanned
  * segment anyway.
@@ -41,6 +46,12 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "../base/log.h"
+
+/* Index space allocated per step: 2048 offset entries cover about 8 MiB
+ * of log at the default index.interval.bytes. */
+#define SEG_RESERVE_BYTES (16 * 1024)
 
 char *seg_path(const char *dir, int64_t base, const char *ext)
 {
@@ -203,6 +214,7 @@ sl_err seg_index_open_rw(seg *s, sl_io *io, int32_t max_bytes)
 
     idx_unmap(s);
     s->idx_n = s->tix_n = 0;
+    s->idx_resv = s->tix_resv = 0;
     s->since_index = 0;
     if (tcap < 2)
         return SL_E_INVAL;
@@ -244,6 +256,7 @@ static uint32_t tent_off(const seg *s, size_t i)
 static sl_err map_ro(int fd, size_t esize, uint8_t **out, size_t *n)
 {
     int64_t bytes = fd_size(fd);
+    off_t hole;
     void *p;
 
     *out = NULL;
@@ -254,6 +267,11 @@ static sl_err map_ro(int fd, size_t esize, uint8_t **out, size_t *n)
         return SL_E_MALFORMED;
     if (bytes == 0) /* empty is always correct: lookups scan from 0 */
         return SL_OK;
+    /* A hole means an index never trimmed (or its data lost); reading it
+     * through a map can fault on a full tmpfs, so it is rebuilt instead. */
+    hole = lseek(fd, 0, SEEK_HOLE);
+    if (hole >= 0 && hole < bytes)
+        return SL_E_MALFORMED;
     p = mmap(NULL, (size_t)bytes, PROT_READ, MAP_SHARED, fd, 0);
     if (p == MAP_FAILED)
         return sl_err_from_errno(-errno);
@@ -308,12 +326,41 @@ sl_err seg_index_load(seg *s)
     return SL_OK;
 }
 
-static void time_entry_add(seg *s)
+/* Make sure the blocks under entries [0, want) of one writable index are
+ * allocated (*resv entries are), a step at a time; false if they cannot
+ * be (logged, rate-limited). */
+static bool reserve_entries(sl_io *io, int fd, size_t esize, size_t cap, size_t *resv,
+                            size_t want, const char *path)
+{
+    size_t to = *resv + SEG_RESERVE_BYTES / esize;
+    int r;
+
+    if (want <= *resv)
+        return true;
+    if (want > cap)
+        return false;
+    if (to < want)
+        to = want;
+    if (to > cap)
+        to = cap;
+    r = io->ops->reserve(io, fd, (off_t)(*resv * esize), (off_t)((to - *resv) * esize));
+    if (r != SL_OK) {
+        sl_warn_rl("storage", "%s: no space for index entries (%s): left out, lookups scan",
+                   path, sl_err_str((sl_err)r));
+        return false;
+    }
+    *resv = to;
+    return true;
+}
+
+static void time_entry_add(seg *s, sl_io *io)
 {
     uint8_t *e;
 
     if (s->max_ts <= SEG_NO_TIMESTAMP || s->tix_n >= s->tix_cap ||
-        (s->tix_n > 0 && s->max_ts <= tent_ts(s, s->tix_n - 1)))
+        (s->tix_n > 0 && s->max_ts <= tent_ts(s, s->tix_n - 1)) ||
+        !reserve_entries(io, s->tix_fd, SEG_TIME_ENTRY, s->tix_cap, &s->tix_resv, s->tix_n + 1,
+                         s->tix_path))
         return;
     e = s->tix + s->tix_n * SEG_TIME_ENTRY;
     sl_put_be64(e, (uint64_t)s->max_ts);
@@ -344,7 +391,7 @@ sl_err seg_index_trim(seg *s, sl_io *io)
     sl_err e, e2;
 
     if (s->idx_rw)
-        time_entry_add(s); /* the slot kept free by seg_index_full */
+        time_entry_add(s, io); /* the slot kept free by seg_index_full */
     n = s->idx_n;
     tn = s->tix_n;
     idx_unmap(s);
@@ -363,14 +410,25 @@ bool seg_index_full(const seg *s)
     return s->idx_rw && (s->idx_n >= s->idx_cap || s->tix_n + 1 >= s->tix_cap);
 }
 
-void seg_index_note(seg *s, int64_t last_offset, int64_t max_ts, int64_t pos,
+bool seg_index_reserve(seg *s, sl_io *io, size_t n, size_t tn)
+{
+    return s->idx_rw &&
+           reserve_entries(io, s->idx_fd, SEG_INDEX_ENTRY, s->idx_cap, &s->idx_resv, n,
+                           s->idx_path) &&
+           reserve_entries(io, s->tix_fd, SEG_TIME_ENTRY, s->tix_cap, &s->tix_resv, tn,
+                           s->tix_path);
+}
+
+void seg_index_note(seg *s, sl_io *io, int64_t last_offset, int64_t max_ts, int64_t pos,
                     int64_t batch_size, int32_t interval)
 {
     if (max_ts > s->max_ts) {
         s->max_ts = max_ts;
         s->max_ts_offset = last_offset;
     }
-    if (s->idx_rw && s->since_index > interval && s->idx_n < s->idx_cap) {
+    if (s->idx_rw && s->since_index > interval && s->idx_n < s->idx_cap &&
+        reserve_entries(io, s->idx_fd, SEG_INDEX_ENTRY, s->idx_cap, &s->idx_resv, s->idx_n + 1,
+                        s->idx_path)) {
         uint8_t *e = s->idx + s->idx_n * SEG_INDEX_ENTRY;
 
         sl_put_be32(e, (uint32_t)(last_offset - s->base));
@@ -378,7 +436,7 @@ void seg_index_note(seg *s, int64_t last_offset, int64_t max_ts, int64_t pos,
         s->idx_n++;
         s->since_index = 0;
         if (s->tix_n + 1 < s->tix_cap)
-            time_entry_add(s);
+            time_entry_add(s, io);
     }
     s->since_index += batch_size;
 }
