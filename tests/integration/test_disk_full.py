@@ -13,7 +13,8 @@ run until the disk is full.  Checked:
 - a partition that cannot write answers KAFKA_STORAGE_ERROR (56), never
   another error;
 - while the disk is full, every acknowledged record reads back (Fetch,
-  ListOffsets) and the consumer group keeps consuming;
+  ListOffsets) and the consumer group keeps consuming; creating a topic
+  answers an error and leaves no directory behind;
 - after the tmpfs grows (mount -o remount,size=), produce works again on
   every partition without a restart, at exactly the offset after the last
   acknowledged record (the unacknowledged tail was cut), the idempotent
@@ -227,12 +228,12 @@ class Load:
             c.close()
 
 
-def check_acked(b, acked, what):
+def check_acked(b, acked, what, topics=TOPICS, nparts=NPART):
     """Every acknowledged record reads back; returns the end offsets."""
     ends = {}
     with conn(b, 30) as c:
-        for topic in TOPICS:
-            for part in range(NPART):
+        for topic in topics:
+            for part in range(nparts):
                 ends[(topic, part)] = end = end_offset(c, topic, part)
                 mine = {o: v for (t, p, o), v in acked.items() if t == topic and p == part}
                 if not mine:
@@ -244,6 +245,23 @@ def check_acked(b, acked, what):
                 assert not lost, "%s: %d acknowledged records of %s-%d lost, first %d" % (
                     what, len(lost), topic, part, min(lost))
     return ends
+
+
+def produce_until_room(c, topic, part, value, ends):
+    """Produce one record until the partition takes it (it comes back once
+    the disk has room); it must land right after the acknowledged ones."""
+    deadline = time.monotonic() + timeout(20)
+    while True:
+        p = produce(c, topic, part, [value])
+        if p["error"] == 0:
+            break
+        assert p["error"] == ERR_STORAGE and time.monotonic() < deadline, (
+            "%s-%d does not take writes again: %r" % (topic, part, p))
+        time.sleep(0.2)
+    assert p["base_offset"] == ends[(topic, part)], (
+        "%s-%d: appended at %d, the log ended at %d" % (
+            topic, part, p["base_offset"], ends[(topic, part)]))
+    return p["base_offset"]
 
 
 def test_disk_full_several_partitions_default_index():
@@ -278,6 +296,13 @@ def test_disk_full_several_partitions_default_index():
         print("# full: %d acked, partitions with 56: %s, %d bytes free" % (
             len(load.acked), failed, free_bytes(mnt)), flush=True)
 
+        # Creating a topic fails cleanly and leaves nothing behind.
+        with conn(b) as c:
+            t = c.metadata(["df-new"])["topics"][0]
+        assert t["error"] != 0 and not t["partitions"], "auto-created on a full disk: %r" % t
+        left = [d for d in os.listdir(data) if d.startswith("df-new")]
+        assert not left, "a failed topic creation left %r" % left
+
         # Reads work everywhere while the disk is full.
         with load.lock:
             acked = dict(load.acked)
@@ -310,19 +335,8 @@ def test_disk_full_several_partitions_default_index():
         with conn(b) as c:
             for topic in TOPICS:
                 for part in range(NPART):
-                    deadline = time.monotonic() + timeout(20)
-                    while True:
-                        p = produce(c, topic, part, [b"after-%s-%d" % (topic.encode(), part)])
-                        if p["error"] == 0:
-                            break
-                        assert p["error"] == ERR_STORAGE and time.monotonic() < deadline, (
-                            "%s-%d does not take writes again: %r" % (topic, part, p))
-                        time.sleep(0.2)
-                    assert p["base_offset"] == ends[(topic, part)], (
-                        "%s-%d: appended at %d, the log ended at %d" % (
-                            topic, part, p["base_offset"], ends[(topic, part)]))
-                    acked[(topic, part, p["base_offset"])] = b"after-%s-%d" % (
-                        topic.encode(), part)
+                    v = b"after-%s-%d" % (topic.encode(), part)
+                    acked[(topic, part, produce_until_room(c, topic, part, v, ends))] = v
         # The idempotent producer delivers again.
         before = len(load.idem_acked)
         load.idem_send(10, b"after")
@@ -332,14 +346,25 @@ def test_disk_full_several_partitions_default_index():
                 len(load.idem_acked) - before, load.idem_errors[-3:]))
         acked.update(load.idem_acked)
 
-        # The group commits again.
+        # The group goes on: a member of it reads on from the committed
+        # offsets and commits again.
         c = confluent_kafka.Consumer({"bootstrap.servers": b.bootstrap,
-                                      "group.id": "df-group", "enable.auto.commit": False})
-        tp = [confluent_kafka.TopicPartition(TOPICS[0], 0, 1)]
-        c.commit(offsets=tp, asynchronous=False)
-        got = c.committed([confluent_kafka.TopicPartition(TOPICS[0], 0)], timeout=timeout(10))
-        assert got[0].offset == 1, got
-        c.close()
+                                      "group.id": "df-group", "enable.auto.commit": False,
+                                      "auto.offset.reset": "earliest"})
+        try:
+            c.subscribe([TOPICS[0]])
+            deadline = time.monotonic() + timeout(30)
+            m = None
+            while m is None or m.error():
+                assert time.monotonic() < deadline, "the group reads nothing after the remount"
+                m = c.poll(0.5)
+            done = c.commit(message=m, asynchronous=False)
+            assert done and not any(p.error for p in done), done
+            tp = confluent_kafka.TopicPartition(m.topic(), m.partition())
+            got = c.committed([tp], timeout=timeout(10))
+            assert got[0].offset == m.offset() + 1, (got, m.offset())
+        finally:
+            c.close()
         print("# recovered: commits %d ok, %d failed; idempotent %d acked, %d errors" % (
             load.commits_ok, load.commits_failed, len(load.idem_acked),
             len(load.idem_errors)), flush=True)
@@ -355,6 +380,59 @@ def test_disk_full_several_partitions_default_index():
     finally:
         if b is not None:
             b.close(check=False)  # the full disk legitimately logs ERROR lines
+        umount(mnt)
+
+
+def test_killed_on_a_full_disk():
+    """SIGKILL while the disk is full, then start on the full disk: recovery
+    (index rebuilt on a tmpfs with no room) must not fault, and every
+    acknowledged record is there; after the disk grows, writes go on."""
+    mnt = mount_tmpfs("3m")
+    b = None
+    topics = ("df-k",)
+    try:
+        data = os.path.join(mnt, "data")
+        b = Broker(overrides={"num.partitions": 2, "log.dirs": data,
+                              "log.segment.bytes": 262144})
+        acked = {}
+        rng = random.Random(7)
+        with conn(b) as c:
+            c.metadata(list(topics))
+            wait_until(lambda: all(len(t["partitions"]) == 2 and t["error"] == 0
+                                   for t in c.metadata(list(topics))["topics"]), 20,
+                       "topic df-k")
+            full = set()
+            n = 0
+            while len(full) < 2:
+                part = n % 2
+                vals = [b"k%d-%d|" % (n, j) + bytes(rng.getrandbits(8) for _ in range(VALUE))
+                        for j in range(8)]
+                n += 1
+                p = produce(c, topics[0], part, vals, nbatch=2)
+                if p["error"] == 0:
+                    for j, v in enumerate(vals):
+                        acked[(topics[0], part, p["base_offset"] + j)] = v
+                else:
+                    assert p["error"] == ERR_STORAGE, p
+                    full.add(part)
+                assert n < 5000, "the 3 MiB disk never filled"
+        b._hard_kill()  # SIGKILL; kill() would also insist on a log without errors
+        b.start()  # still full
+        ends = check_acked(b, acked, "restarted on a full disk", topics, 2)
+        r = subprocess.run(["mount", "-o", "remount,size=64m", mnt], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=20)
+        assert r.returncode == 0, "remount failed: %s" % r.stdout
+        with conn(b) as c:
+            for part in range(2):
+                v = b"after-%d" % part
+                acked[(topics[0], part, produce_until_room(c, topics[0], part, v, ends))] = v
+        b.stop(check_log=False)
+        b.start()
+        check_acked(b, acked, "after a restart", topics, 2)
+        print("# killed on a full disk: %d acked, all read back" % len(acked), flush=True)
+    finally:
+        if b is not None:
+            b.close(check=False)
         umount(mnt)
 
 
