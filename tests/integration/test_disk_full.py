@@ -209,7 +209,10 @@ class Load:
         c = confluent_kafka.Consumer({
             "bootstrap.servers": self.b.bootstrap, "group.id": "df-group",
             "auto.offset.reset": "earliest", "enable.auto.commit": False,
-            "session.timeout.ms": 30000, "on_commit": self.on_commit})
+            # Short: a member that lost its coordinator may leave without
+            # a LeaveGroup, and the next join waits for its session.
+            "session.timeout.ms": 6000, "heartbeat.interval.ms": 1000,
+            "on_commit": self.on_commit})
         try:
             c.subscribe([TOPICS[0]])
             n = 0
