@@ -36,8 +36,9 @@
  *   7. Failure is sticky: after a failed write or sync fail_err != SL_OK,
  *      wq and dq are empty, every waiting callback got the error, nothing
  *      more is acknowledged and plog_append returns SL_E_FATAL.  Appends
- *      still in flight go to the log's `lost` list and are freed when
- *      their completion arrives (at plog_close they are orphaned:
+ *      still in flight go to the log's `lost` list and get their error
+ *      when their completion arrives, as their write reads the batch
+ *      until then (at plog_close they get it at once and are orphaned:
  *      p->log == NULL).  Only plog_revive clears a failure (a full disk
  *      that has room again): with nothing in flight, it cuts every byte
  *      and segment past hwm (nothing there was acknowledged), re-reads
@@ -97,6 +98,7 @@ typedef struct pend {
     int64_t end_pos;     /* position after the batch in seg */
     bool inflight, durable;
     bool lost;           /* in flight when its log failed: on l->lost */
+    sl_err err;          /* the failure its callback gets (lost) */
     plog_append_cb cb;
     void *ud;
     struct pend *link;
@@ -293,12 +295,15 @@ static void plog_fail(plog *l, sl_err cause)
 
             next = p->link;
             if (p->inflight) {
+                /* Its write still reads the batch, which the callback
+                 * lets the caller free: it waits for the completion. */
                 p->lost = true;
+                p->err = err;
                 p->link = l->lost;
                 l->lost = p;
-            } else {
-                pend_free(p);
+                continue;
             }
+            pend_free(p);
             if (cb)
                 cb(ud, err, -1);
         }
@@ -366,15 +371,23 @@ static void on_write(sl_io_req *req, int64_t res)
     plog *l = p->log;
 
     p->inflight = false;
-    if (p->lost && l) {
-        for (pend **pp = &l->lost; *pp; pp = &(*pp)->link) {
+    if (p->lost) {
+        plog_append_cb cb = p->cb;
+        void *ud = p->ud;
+        sl_err err = p->err;
+
+        for (pend **pp = l ? &l->lost : NULL; pp && *pp; pp = &(*pp)->link) {
             if (*pp == p) {
                 *pp = p->link;
                 break;
             }
         }
+        pend_free(p);
+        if (cb)
+            cb(ud, err, -1);
+        return;
     }
-    if (!l || p->lost) {
+    if (!l) {
         pend_free(p);
         return;
     }
@@ -646,8 +659,13 @@ static void orphan_stray_io(plog *l)
         u->log = NULL;
     l->unlinks = NULL;
     for (pend *p = l->lost, *next; p; p = next) {
+        plog_append_cb cb = p->cb;
+
         next = p->link;
         p->log = NULL;
+        p->cb = NULL; /* called now: the log's owner goes away */
+        if (cb)
+            cb(p->ud, p->err, -1);
     }
     l->lost = NULL;
 }

@@ -13,7 +13,8 @@
  * is in flight, it removes the segments that start past hwm, truncates
  * the one that then ends the log to the bytes below hwm, re-reads it
  * (framing, CRC-32C, offsets: it must end exactly at hwm) while rebuilding
- * its indexes, and syncs every segment not yet synced.  Then appends go
+ * its indexes, and syncs it (the cut too) and every segment not yet
+ * synced.  Then appends go
  * on at hwm.  A log failed by a sync or an I/O error is not revived: after
  * a failed fsync the page cache may hold data the disk does not, so only
  * a restart's recovery is trusted there.
@@ -76,10 +77,13 @@ static sl_err cut_to_hwm(plog *l)
         s->end_offset = l->hwm;
         return SL_E_MALFORMED;
     }
+    /* The segment ending the log always: its cut must be durable before
+     * new appends reuse the offsets, or a crash could bring the cut
+     * batches back in place of them. */
     for (size_t i = 0; i < l->nseg; i++) {
         seg *x = l->segs[i];
 
-        if (x->synced >= x->end_offset)
+        if (x->synced >= x->end_offset && x != s)
             continue;
         e = (sl_err)io->ops->sync(io, x->log_fd);
         if (e != SL_OK)

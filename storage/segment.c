@@ -389,9 +389,21 @@ sl_err seg_index_trim(seg *s, sl_io *io)
 {
     size_t n, tn;
     sl_err e, e2;
+    bool no_final = false;
 
-    if (s->idx_rw)
+    if (s->idx_rw) {
         time_entry_add(s, io); /* the slot kept free by seg_index_full */
+        no_final = s->max_ts > SEG_NO_TIMESTAMP &&
+                   (s->tix_n == 0 || tent_ts(s, s->tix_n - 1) < s->max_ts);
+    }
+    /* Without its final entry the file would tell the next open a
+     * smaller max timestamp (time lookups would skip the segment): gone,
+     * it is rebuilt by a scan then.  This run keeps max_ts in memory. */
+    if (no_final) {
+        sl_warn("storage", "%s: no space for the final entry: removed, rebuilt at the next "
+                "open", s->tix_path);
+        io->ops->unlink(io, s->tix_path);
+    }
     n = s->idx_n;
     tn = s->tix_n;
     idx_unmap(s);
