@@ -7,7 +7,10 @@
  * random workload (appends with durable true or false, completions in
  * random order, group-commit flushes, reads, ListOffsets by time,
  * retention, DeleteRecords, clean closes, after which the next open
- * trusts the clean-shutdown file and reads no data) until the simulated machine
+ * trusts the clean-shutdown file and reads no data; one life in four on a
+ * disk that refuses a share of writes and index reservations for space,
+ * the failed log brought back by plog_revive once its back-off passed,
+ * nothing past its cut acknowledged) until the simulated machine
  * crashes at a random I/O operation, possibly inside recovery itself,
  * tears the log down, writes the crash image and reopens.  Then:
  *   - every batch acknowledged with durable=true, and every offset below
@@ -541,7 +544,7 @@ static void life(void)
 
     sim_crash_after(W.sim, 1 + (long)rnd(rnd(8) == 0 ? 3000 : 300));
     /* One life in four on a disk that is full now and then. */
-    sim_set_nospc(W.sim, rnd(4) == 0 && !getenv("NONOSPC") ? 1 + (unsigned)rnd(8) : 0);
+    sim_set_nospc(W.sim, rnd(4) == 0 ? 1 + (unsigned)rnd(8) : 0);
     for (g_step = 0; !sim_crashed(W.sim); g_step++) {
         uint64_t r = rnd(100);
 
