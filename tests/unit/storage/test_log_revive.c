@@ -288,3 +288,30 @@ Test(revive, not_after_a_failed_sync)
     fx_fini(&f);
     free(b);
 }
+
+Test(revive, time_index_without_room_for_its_final_entry)
+{
+    fixture f;
+    full_io *x = full_open(&f, st_small_config(1 << 20, 4096));
+    int64_t off, ts;
+
+    /* Timestamps 1000, 5000 (the segment's max), 3000: no index entry
+     * (the interval is not reached), so only the final entry at the roll
+     * would record 5000, and there is no room for it. */
+    x->no_reserve = true;
+    append_n(&f, 1, 1000, 10, NULL, NULL);
+    append_n(&f, 1, 5000, 10, NULL, NULL);
+    append_n(&f, 1, 3000, 10, NULL, NULL);
+    cr_assert_eq(plog_roll(f.log), SL_OK);
+    x->no_reserve = false;
+    append_n(&f, 1, 9000, 10, NULL, NULL);
+    cr_assert_eq(plog_offset_for_time(f.log, 4000, &off, &ts), SL_OK);
+    cr_assert_eq(off, 1, "in memory the segment knows its max timestamp");
+    plog_env_flush(f.env); /* the rolled segment is synced: the recovery point moves */
+    reopen_real(&f, x);
+    cr_assert_eq(plog_offset_for_time(f.log, 4000, &off, &ts), SL_OK);
+    cr_assert_eq(off, 1, "the first batch at or after 4000 is offset 1 (got %ld, ts %ld)",
+                 (long)off, (long)ts);
+    cr_assert_eq(ts, 5000);
+    fx_fini(&f);
+}
