@@ -30,7 +30,10 @@
  * that kills the broker.  So no entry is stored before the blocks under it
  * were allocated (sl_io reserve, SEG_RESERVE_BYTES at a time: reserving
  * the whole index at once could itself fill a small disk); when that
- * fails the entry is left out, which only makes lookups scan further.  After a crash a mapped file may hold zeros or entries past the
+ * fails the entry is left out, which only makes lookups scan further.
+ * The time index's final entry must not be left out (the next open takes
+ * the segment's max timestamp from it): the slot after the last entry is
+ * always allocated, from seg_index_open_rw on.  After a crash a mapped file may hold zeros or entries past the
  * data: seg_index_load refuses an index unless every entry is ordered and
  * points inside the .log; recovery rebuilds the indexes of every scanned
  * segment anyway.
@@ -190,6 +193,9 @@ void seg_delete(seg *s, sl_io *io)
     seg_close(s, io);
 }
 
+static bool reserve_entries(sl_io *io, int fd, size_t esize, size_t cap, size_t *resv,
+                            size_t want, const char *path);
+
 /* Preallocate (sparse: pages appear as entries are written) and map. */
 static sl_err map_rw(sl_io *io, int fd, size_t bytes, uint8_t **out)
 {
@@ -228,6 +234,11 @@ sl_err seg_index_open_rw(seg *s, sl_io *io, int32_t max_bytes)
         return e;
     }
     s->tix_cap = tcap;
+    /* The slot of the final time entry (seg_index_trim). */
+    if (!reserve_entries(io, s->tix_fd, SEG_TIME_ENTRY, tcap, &s->tix_resv, 1, s->tix_path)) {
+        idx_unmap(s);
+        return SL_E_NOSPC;
+    }
     s->idx_rw = true;
     return SL_OK;
 }
@@ -353,14 +364,16 @@ static bool reserve_entries(sl_io *io, int fd, size_t esize, size_t cap, size_t 
     return true;
 }
 
-static void time_entry_add(seg *s, sl_io *io)
+/* An entry for max_ts if it grew.  Not the final one: the slot after it
+ * must be allocated too (it is for the final one). */
+static void time_entry_add(seg *s, sl_io *io, bool final)
 {
     uint8_t *e;
 
     if (s->max_ts <= SEG_NO_TIMESTAMP || s->tix_n >= s->tix_cap ||
         (s->tix_n > 0 && s->max_ts <= tent_ts(s, s->tix_n - 1)) ||
-        !reserve_entries(io, s->tix_fd, SEG_TIME_ENTRY, s->tix_cap, &s->tix_resv, s->tix_n + 1,
-                         s->tix_path))
+        !reserve_entries(io, s->tix_fd, SEG_TIME_ENTRY, s->tix_cap, &s->tix_resv,
+                         s->tix_n + (final ? 1 : 2), s->tix_path))
         return;
     e = s->tix + s->tix_n * SEG_TIME_ENTRY;
     sl_put_be64(e, (uint64_t)s->max_ts);
@@ -389,21 +402,9 @@ sl_err seg_index_trim(seg *s, sl_io *io)
 {
     size_t n, tn;
     sl_err e, e2;
-    bool no_final = false;
 
-    if (s->idx_rw) {
-        time_entry_add(s, io); /* the slot kept free by seg_index_full */
-        no_final = s->max_ts > SEG_NO_TIMESTAMP &&
-                   (s->tix_n == 0 || tent_ts(s, s->tix_n - 1) < s->max_ts);
-    }
-    /* Without its final entry the file would tell the next open a
-     * smaller max timestamp (time lookups would skip the segment): gone,
-     * it is rebuilt by a scan then.  This run keeps max_ts in memory. */
-    if (no_final) {
-        sl_warn("storage", "%s: no space for the final entry: removed, rebuilt at the next "
-                "open", s->tix_path);
-        io->ops->unlink(io, s->tix_path);
-    }
+    if (s->idx_rw)
+        time_entry_add(s, io, true); /* the slot kept free by seg_index_full */
     n = s->idx_n;
     tn = s->tix_n;
     idx_unmap(s);
@@ -448,7 +449,7 @@ void seg_index_note(seg *s, sl_io *io, int64_t last_offset, int64_t max_ts, int6
         s->idx_n++;
         s->since_index = 0;
         if (s->tix_n + 1 < s->tix_cap)
-            time_entry_add(s, io);
+            time_entry_add(s, io, false);
     }
     s->since_index += batch_size;
 }

@@ -14,6 +14,7 @@ typedef struct full_io {
     sl_io *real;
     int64_t room;        /* bytes pwrite may still write; < 0: unlimited */
     bool no_reserve;     /* reserve fails with SL_E_NOSPC */
+    int no_reserve_fd;   /* ... for this file only (-1: none) */
     bool fail_sync;
     bool defer;          /* queue completions for full_complete */
     sl_io_req *q[64];
@@ -54,7 +55,9 @@ static int full_reserve(sl_io *io, int fd, off_t off, off_t len)
 {
     full_io *x = (full_io *)io;
 
-    return x->no_reserve ? SL_E_NOSPC : x->real->ops->reserve(x->real, fd, off, len);
+    if (x->no_reserve || fd == x->no_reserve_fd)
+        return SL_E_NOSPC;
+    return x->real->ops->reserve(x->real, fd, off, len);
 }
 
 static void full_complete(full_io *x, int i)
@@ -87,6 +90,7 @@ static full_io *full_open(fixture *f, plog_config cfg)
     f->cfg = cfg;
     x->real = f->io;
     x->room = -1;
+    x->no_reserve_fd = -1;
     x->ops = *f->io->ops;
     x->ops.pwrite = full_pwrite;
     x->ops.datasync = full_datasync;
@@ -289,7 +293,7 @@ Test(revive, not_after_a_failed_sync)
     free(b);
 }
 
-Test(revive, time_index_without_room_for_its_final_entry)
+Test(revive, time_index_keeps_room_for_its_final_entry)
 {
     fixture f;
     full_io *x = full_open(&f, st_small_config(1 << 20, 4096));
@@ -297,13 +301,15 @@ Test(revive, time_index_without_room_for_its_final_entry)
 
     /* Timestamps 1000, 5000 (the segment's max), 3000: no index entry
      * (the interval is not reached), so only the final entry at the roll
-     * would record 5000, and there is no room for it. */
-    x->no_reserve = true;
+     * records 5000, and the disk has no room left for the time index:
+     * its slot was allocated when the segment was made. */
+    x->no_reserve_fd = f.log->segs[0]->tix_fd;
     append_n(&f, 1, 1000, 10, NULL, NULL);
     append_n(&f, 1, 5000, 10, NULL, NULL);
     append_n(&f, 1, 3000, 10, NULL, NULL);
     cr_assert_eq(plog_roll(f.log), SL_OK);
-    x->no_reserve = false;
+    cr_assert_eq(f.log->segs[0]->tix_n, 1, "the final entry is there");
+    x->no_reserve_fd = -1;
     append_n(&f, 1, 9000, 10, NULL, NULL);
     cr_assert_eq(plog_offset_for_time(f.log, 4000, &off, &ts), SL_OK);
     cr_assert_eq(off, 1, "in memory the segment knows its max timestamp");
