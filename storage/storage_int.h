@@ -126,7 +126,9 @@ void seg_close(seg *s, sl_io *io);
 void seg_delete(seg *s, sl_io *io);
 
 /* Map both indexes read-write, preallocated to max_bytes, empty (they are
- * rebuilt by the caller's scan or filled by appends). */
+ * rebuilt by the caller's scan or filled by appends).  The blocks of the
+ * first time index entries are allocated at once (the final entry's slot
+ * must be): SL_E_NOSPC if the disk has no room for them. */
 sl_err seg_index_open_rw(seg *s, sl_io *io, int32_t max_bytes);
 /* Map the existing indexes read-only and check them against the .log size
  * and s->end_offset; the time index gives max_ts.  SL_E_MALFORMED if
