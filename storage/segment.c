@@ -33,7 +33,10 @@
  * fails the entry is left out, which only makes lookups scan further.
  * The time index's final entry must not be left out (the next open takes
  * the segment's max timestamp from it): the slot after the last entry is
- * always allocated, from seg_index_open_rw on.  After a crash a mapped file may hold zeros or entries past the
+ * kept allocated, from seg_index_open_rw on, where the disk allows.  A
+ * time index that misses its final entry all the same is left untrimmed
+ * (a hole, or zeros, after its entries), which the next open refuses and
+ * rebuilds.  After a crash a mapped file may hold zeros or entries past the
  * data: seg_index_load refuses an index unless every entry is ordered and
  * points inside the .log; recovery rebuilds the indexes of every scanned
  * segment anyway.
@@ -234,11 +237,8 @@ sl_err seg_index_open_rw(seg *s, sl_io *io, int32_t max_bytes)
         return e;
     }
     s->tix_cap = tcap;
-    /* The slot of the final time entry (seg_index_trim). */
-    if (!reserve_entries(io, s->tix_fd, SEG_TIME_ENTRY, tcap, &s->tix_resv, 1, s->tix_path)) {
-        idx_unmap(s);
-        return SL_E_NOSPC;
-    }
+    /* The slot of the final time entry (seg_index_trim), if there is room. */
+    reserve_entries(io, s->tix_fd, SEG_TIME_ENTRY, tcap, &s->tix_resv, 1, s->tix_path);
     s->idx_rw = true;
     return SL_OK;
 }
@@ -381,9 +381,12 @@ static void time_entry_add(seg *s, sl_io *io, bool final)
     s->tix_n++;
 }
 
-static sl_err trim_one(sl_io *io, int fd, size_t n, size_t esize, uint8_t **map, size_t *cap)
+/* Shrink an index file to its n entries (unless `keep`: left at its
+ * preallocated size) and map them read-only. */
+static sl_err trim_one(sl_io *io, int fd, size_t n, size_t esize, bool keep, uint8_t **map,
+                       size_t *cap)
 {
-    int r = io->ops->truncate(io, fd, (off_t)(n * esize));
+    int r = keep ? SL_OK : io->ops->truncate(io, fd, (off_t)(n * esize));
 
     if (r != SL_OK)
         return (sl_err)r;
@@ -402,17 +405,27 @@ sl_err seg_index_trim(seg *s, sl_io *io)
 {
     size_t n, tn;
     sl_err e, e2;
+    bool no_final = false;
 
-    if (s->idx_rw)
+    if (s->idx_rw) {
         time_entry_add(s, io, true); /* the slot kept free by seg_index_full */
+        no_final = s->max_ts > SEG_NO_TIMESTAMP &&
+                   (s->tix_n == 0 || tent_ts(s, s->tix_n - 1) < s->max_ts);
+    }
+    /* Trimmed, it would tell the next open a smaller max timestamp (time
+     * lookups would skip the segment); untrimmed, it is rebuilt then.
+     * This run keeps max_ts in memory. */
+    if (no_final)
+        sl_warn("storage", "%s: no space for the final entry: left untrimmed, rebuilt at the "
+                "next open", s->tix_path);
     n = s->idx_n;
     tn = s->tix_n;
     idx_unmap(s);
     s->idx_n = s->tix_n = 0; /* until remapped: lookups scan from 0 */
-    e = trim_one(io, s->idx_fd, n, SEG_INDEX_ENTRY, &s->idx, &s->idx_cap);
+    e = trim_one(io, s->idx_fd, n, SEG_INDEX_ENTRY, false, &s->idx, &s->idx_cap);
     if (e == SL_OK)
         s->idx_n = n;
-    e2 = trim_one(io, s->tix_fd, tn, SEG_TIME_ENTRY, &s->tix, &s->tix_cap);
+    e2 = trim_one(io, s->tix_fd, tn, SEG_TIME_ENTRY, no_final, &s->tix, &s->tix_cap);
     if (e2 == SL_OK)
         s->tix_n = tn;
     return e != SL_OK ? e : e2;

@@ -127,8 +127,8 @@ void seg_delete(seg *s, sl_io *io);
 
 /* Map both indexes read-write, preallocated to max_bytes, empty (they are
  * rebuilt by the caller's scan or filled by appends).  The blocks of the
- * first time index entries are allocated at once (the final entry's slot
- * must be): SL_E_NOSPC if the disk has no room for them. */
+ * first time index entries are allocated at once where the disk has room
+ * (the final entry's slot). */
 sl_err seg_index_open_rw(seg *s, sl_io *io, int32_t max_bytes);
 /* Map the existing indexes read-only and check them against the .log size
  * and s->end_offset; the time index gives max_ts.  SL_E_MALFORMED if
@@ -136,7 +136,8 @@ sl_err seg_index_open_rw(seg *s, sl_io *io, int32_t max_bytes);
 sl_err seg_index_load(seg *s);
 /* Add the final time index entry (the segment's max timestamp, as Kafka
  * does at roll), shrink both files to the used entries and remap them
- * read-only. */
+ * read-only.  A time index without room for its final entry is left at
+ * its full size, so the next open rebuilds it. */
 sl_err seg_index_trim(seg *s, sl_io *io);
 /* Either writable index is full (the time index keeps one entry free for
  * the final entry of seg_index_trim). */

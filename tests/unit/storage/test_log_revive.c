@@ -321,3 +321,36 @@ Test(revive, time_index_keeps_room_for_its_final_entry)
     cr_assert_eq(ts, 5000);
     fx_fini(&f);
 }
+
+Test(revive, time_index_without_room_for_its_final_entry)
+{
+    fixture f;
+    full_io *x = full_open(&f, st_small_config(1 << 20, 4096));
+    int64_t off, ts;
+    char *tix = st_path(f.dir, "00000000000000000000.timeindex");
+
+    /* As above, but the slot of the final entry could not be allocated
+     * either: the time index is left untrimmed, and rebuilt at the open. */
+    x->no_reserve = true;
+    plog_close(f.log);
+    fx_open(&f); /* the active segment's indexes are made again, without room */
+    cr_assert_eq(f.log->segs[0]->tix_resv, 0);
+    append_n(&f, 1, 1000, 10, NULL, NULL);
+    append_n(&f, 1, 5000, 10, NULL, NULL);
+    append_n(&f, 1, 3000, 10, NULL, NULL);
+    cr_assert_eq(plog_roll(f.log), SL_OK);
+    cr_assert_eq(f.log->segs[0]->tix_n, 0, "no room for the final entry");
+    cr_assert_gt(st_file_size(tix), 12, "left untrimmed");
+    x->no_reserve = false;
+    append_n(&f, 1, 9000, 10, NULL, NULL);
+    cr_assert_eq(plog_offset_for_time(f.log, 4000, &off, &ts), SL_OK);
+    cr_assert_eq(off, 1, "in memory the segment knows its max timestamp");
+    plog_env_flush(f.env);
+    reopen_real(&f, x);
+    cr_assert_eq(plog_offset_for_time(f.log, 4000, &off, &ts), SL_OK);
+    cr_assert_eq(off, 1, "the first batch at or after 4000 is offset 1 (got %ld, ts %ld)",
+                 (long)off, (long)ts);
+    cr_assert_eq(ts, 5000);
+    fx_fini(&f);
+    free(tix);
+}
