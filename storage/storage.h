@@ -142,7 +142,8 @@ int64_t plog_last_append_time(const plog *l);
  * segment costs a rename and two unlinks of small index files; its data
  * file is unlinked through sl_io's unlink_async (off the loop with
  * io_uring).  Returns how many segments were deleted, or SL_E_FATAL for a
- * failed log.  now_ms: wall clock, ms.
+ * failed log (which still gives back its old segments: that is how a full
+ * disk gets room, but it does not roll).  now_ms: wall clock, ms.
  */
 int plog_retention_run(plog *l, int64_t now_ms);
 

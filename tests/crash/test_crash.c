@@ -399,16 +399,24 @@ static void do_delete_records(void)
 
 static void do_retention(void)
 {
+    int64_t before;
+    bool failed;
     int n;
 
-    if (plog_state(W.log) != SL_OK)
-        return; /* failed by the full disk */
-    /* Whatever it deletes is below the end of what is written. */
+    /* Whatever it deletes is below the end of what is written (a log
+     * failed by the full disk gives back old segments too). */
     if (plog_high_watermark(W.log) > W.ls_max)
         W.ls_max = plog_high_watermark(W.log);
+    failed = plog_state(W.log) != SL_OK;
+    before = plog_log_start(W.log);
     n = plog_retention_run(W.log, W.clock);
     if (sim_crashed(W.sim))
         return;
+    if (failed) {
+        CHECK(n == SL_E_FATAL, "retention of a failed log: %d", n);
+        W.deleted_segments += plog_log_start(W.log) > before;
+        return;
+    }
     CHECK(n >= 0, "retention: %s", sl_err_str((sl_err)n));
     W.deleted_segments += n;
 }

@@ -354,3 +354,46 @@ Test(revive, time_index_without_room_for_its_final_entry)
     fx_fini(&f);
     free(tix);
 }
+
+Test(revive, a_failed_log_gives_back_old_segments)
+{
+    fixture f;
+    full_io *x = full_open(&f, st_small_config(600, 4096));
+    plog_config cfg;
+    char *first = st_path(f.dir, "00000000000000000000.log");
+
+    for (int i = 0; i < 8; i++)
+        append_n(&f, 2, 100 + i, 200, NULL, NULL);
+    cr_assert_gt(f.log->nseg, 3);
+    plog_env_flush(f.env); /* rolled segments synced */
+    x->room = 0;
+    {
+        st_cbs rec = { 0 };
+        st_cb_ud ud = { &rec, 0 };
+        size_t len;
+        uint8_t *b = st_batch(2, 200, 200, 9, &len);
+
+        cr_assert_eq(plog_append(f.log, b, len, false, st_cb, &ud), SL_OK);
+        cr_assert_eq(rec.err[0], SL_E_NOSPC);
+        free(b);
+    }
+    cr_assert_eq(plog_state(f.log), SL_E_FATAL);
+    /* Retention frees the disk even now: old segments go, no roll. */
+    cfg = *plog_get_config(f.log);
+    cfg.retention_bytes = 1;
+    cr_assert_eq(plog_set_config(f.log, &cfg), SL_OK);
+    cr_assert_eq(plog_retention_run(f.log, 0), SL_E_FATAL, "still a failed log");
+    cr_assert_eq(f.log->nseg, 1, "every segment but the last is gone");
+    cr_assert(!st_exists(first));
+    cr_assert_eq(plog_log_start(f.log), f.log->segs[0]->base);
+    x->room = -1;
+    test_now += 60000;
+    cr_assert_eq(plog_revive(f.log), SL_OK);
+    append_n(&f, 1, 300, 10, NULL, NULL);
+    reopen_real(&f, x);
+    cr_assert_eq(plog_end_offset(f.log), 17);
+    for (int64_t o = plog_log_start(f.log); o < 17; o++)
+        check_batch_at(f.log, o);
+    fx_fini(&f);
+    free(first);
+}
