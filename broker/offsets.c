@@ -553,6 +553,7 @@ static sl_err append_items(offsets *o, commit_ctx *ctx)
 {
     rec_builder *b = rec_builder_new(ctx->now);
     sl_err err = b ? SL_OK : SL_E_NOMEM;
+    int32_t n = ctx->n;
     size_t len;
 
     for (int32_t i = 0; i < ctx->n && !err; i++) {
@@ -567,10 +568,17 @@ static sl_err append_items(offsets *o, commit_ctx *ctx)
     rec_builder_free(b);
     if (!err && !o->log)
         err = SL_E_IO;
-    if (!err)
+    /* A full disk failed the log: it comes back once there is room. */
+    if (!err && plog_state(o->log))
+        err = plog_revive(o->log);
+    /* Counted first: a synchronous io may run on_committed (freeing ctx)
+     * inside plog_append. */
+    if (!err) {
+        o->nrec += n;
         err = plog_append(o->log, ctx->batch, len, true, on_committed, ctx);
-    if (!err)
-        o->nrec += ctx->n;
+        if (err)
+            o->nrec -= n;
+    }
     return err;
 }
 

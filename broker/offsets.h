@@ -59,7 +59,8 @@ void offsets_each_group(offsets *o, void (*fn)(void *ud, sl_bytes group), void *
 /* Append the items (deletes if `is_delete`) and call cb once they are
  * durable (SL_OK) or failed; items and group stay the caller's and must
  * stay valid until cb.  Returns an error (cb not called) if the log has
- * failed. */
+ * failed and cannot take writes again yet (plog_revive: a full disk with
+ * room again). */
 typedef void (*offsets_cb)(void *ud, sl_err err);
 sl_err offsets_commit(offsets *o, sl_bytes group, const offsets_item *items, int32_t n,
                       bool is_delete, int64_t now_ms, offsets_cb cb, void *ud);

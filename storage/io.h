@@ -59,6 +59,11 @@ typedef struct sl_io_ops {
     int64_t (*pread)(sl_io *io, int fd, void *buf, size_t len, off_t off);
     int (*pwrite_sync)(sl_io *io, int fd, const void *buf, size_t len, off_t off);
     int (*truncate)(sl_io *io, int fd, off_t len);
+    /* Allocate the blocks of [off, off + len), inside the file's size, so
+     * that stores through a shared map there cannot fault for want of
+     * space (fallocate; zeros written where it is not supported, so only
+     * for a range holding nothing yet).  0 or SL_E_NOSPC, SL_E_IO... */
+    int (*reserve)(sl_io *io, int fd, off_t off, off_t len);
     int (*sync)(sl_io *io, int fd);
     int (*sync_dir)(sl_io *io, const char *dir);
     int (*rename)(sl_io *io, const char *from, const char *to);

@@ -147,6 +147,30 @@ static int sync_truncate(sl_io *io, int fd, off_t len)
     return SL_OK;
 }
 
+static int sync_reserve(sl_io *io, int fd, off_t off, off_t len)
+{
+    static const uint8_t zero[4096];
+
+    (void)io;
+    while (fallocate(fd, 0, off, len) < 0) {
+        if (errno == EINTR)
+            continue;
+        if (errno != EOPNOTSUPP)
+            return err_now();
+        /* No fallocate on this filesystem: written zeros allocate too. */
+        for (off_t done = 0; done < len;) {
+            size_t n = len - done < (off_t)sizeof zero ? (size_t)(len - done) : sizeof zero;
+            int r = write_all(fd, zero, n, off + done);
+
+            if (r != SL_OK)
+                return r;
+            done += (off_t)n;
+        }
+        break;
+    }
+    return SL_OK;
+}
+
 static int sync_sync(sl_io *io, int fd)
 {
     (void)io;
@@ -193,6 +217,7 @@ const sl_io_ops sl_io_sync_ops = {
     .pread = sync_pread,
     .pwrite_sync = sync_pwrite_sync,
     .truncate = sync_truncate,
+    .reserve = sync_reserve,
     .sync = sync_sync,
     .sync_dir = sync_sync_dir,
     .rename = sync_rename,

@@ -36,8 +36,14 @@
  *   7. Failure is sticky: after a failed write or sync fail_err != SL_OK,
  *      wq and dq are empty, every waiting callback got the error, nothing
  *      more is acknowledged and plog_append returns SL_E_FATAL.  Appends
- *      still in flight are orphaned (p->log == NULL) and freed when their
- *      completion arrives; the same happens at plog_close.
+ *      still in flight go to the log's `lost` list and get their error
+ *      when their completion arrives, as their write reads the batch
+ *      until then (at plog_close they get it at once and are orphaned:
+ *      p->log == NULL).  Only plog_revive clears a failure (a full disk
+ *      that has room again): with nothing in flight, it cuts every byte
+ *      and segment past hwm (nothing there was acknowledged), re-reads
+ *      and checks the segment that then ends the log, syncs what is
+ *      written and takes appends again at hwm.
  *   8. recovery_point is the base of the first segment that may hold
  *      unsynced data; it moves only after the segments below it are fully
  *      synced and their trimmed indexes too (recover.c reads it).
@@ -91,6 +97,8 @@ typedef struct pend {
     int64_t base, next;  /* offsets [base, next) */
     int64_t end_pos;     /* position after the batch in seg */
     bool inflight, durable;
+    bool lost;           /* in flight when its log failed: on l->lost */
+    sl_err err;          /* the failure its callback gets (lost) */
     plog_append_cb cb;
     void *ud;
     struct pend *link;
@@ -274,6 +282,8 @@ static void plog_fail(plog *l, sl_err cause)
     if (l->fail_err)
         return;
     l->fail_err = err;
+    l->revivable = false;
+    l->failed_ms = plog_env_now(l->env);
     sl_error("storage", "%s: log failed: %s; nothing more is acknowledged", l->dir,
              sl_err_str(cause));
     flush_remove(l);
@@ -284,10 +294,16 @@ static void plog_fail(plog *l, sl_err cause)
             void *ud = p->ud;
 
             next = p->link;
-            if (p->inflight)
-                p->log = NULL;
-            else
-                pend_free(p);
+            if (p->inflight) {
+                /* Its write still reads the batch, which the callback
+                 * lets the caller free: it waits for the completion. */
+                p->lost = true;
+                p->err = err;
+                p->link = l->lost;
+                l->lost = p;
+                continue;
+            }
+            pend_free(p);
             if (cb)
                 cb(ud, err, -1);
         }
@@ -355,12 +371,34 @@ static void on_write(sl_io_req *req, int64_t res)
     plog *l = p->log;
 
     p->inflight = false;
+    if (p->lost) {
+        plog_append_cb cb = p->cb;
+        void *ud = p->ud;
+        sl_err err = p->err;
+
+        for (pend **pp = l ? &l->lost : NULL; pp && *pp; pp = &(*pp)->link) {
+            if (*pp == p) {
+                *pp = p->link;
+                break;
+            }
+        }
+        pend_free(p);
+        if (cb)
+            cb(ud, err, -1);
+        return;
+    }
     if (!l) {
         pend_free(p);
         return;
     }
     if (res < 0) {
+        bool first = !l->fail_err;
+
         plog_fail(l, (sl_err)res); /* frees p: it is in wq, complete */
+        /* A write refused for space left what was written before it as it
+         * was: plog_revive may cut back and go on once there is room. */
+        if (first)
+            l->revivable = res == SL_E_NOSPC;
         return;
     }
     advance(l);
@@ -456,9 +494,13 @@ static void on_sync(sl_io_req *req, int64_t res)
             break;
         }
     }
-    if (res < 0)
+    if (res < 0) {
+        /* After a failed sync the page cache cannot be trusted to be what
+         * is on disk (the error is reported once): no revive, a restart
+         * recovers from the recovery point. */
+        l->revivable = false;
         plog_fail(l, (sl_err)res);
-    else if (so->target > so->seg->synced)
+    } else if (so->target > so->seg->synced)
         so->seg->synced = so->target;
     free(so);
     sync_release(l);
@@ -611,11 +653,21 @@ sl_err plog_open(plog **out, plog_env *env, const char *dir, const plog_config *
     return SL_OK;
 }
 
-static void orphan_unlinks(plog *l)
+static void orphan_stray_io(plog *l)
 {
     for (unlink_op *u = l->unlinks; u; u = u->link)
         u->log = NULL;
     l->unlinks = NULL;
+    for (pend *p = l->lost, *next; p; p = next) {
+        plog_append_cb cb = p->cb;
+
+        next = p->link;
+        p->log = NULL;
+        p->cb = NULL; /* called now: the log's owner goes away */
+        if (cb)
+            cb(p->ud, p->err, -1);
+    }
+    l->lost = NULL;
 }
 
 unsigned plog_pending(const plog *l)
@@ -628,6 +680,8 @@ unsigned plog_pending(const plog *l)
         n++;
     for (const unlink_op *u = l->unlinks; u; u = u->link)
         n++;
+    for (const pend *p = l->lost; p; p = p->link)
+        n++;
     return n;
 }
 
@@ -638,7 +692,7 @@ void plog_discard(plog *l)
     if (!l)
         return;
     io = l->env->io;
-    orphan_unlinks(l);
+    orphan_stray_io(l);
     if (plog_pending(l))
         sl_warn("storage", "%s: discarded with I/O in flight", l->dir);
     for (syncop *so = l->syncs; so; so = so->link)
@@ -708,7 +762,7 @@ void plog_close(plog *l)
     if (!l)
         return;
     io = l->env->io;
-    orphan_unlinks(l);
+    orphan_stray_io(l);
     quiet = !l->wq_head && !l->syncs;
     if (!quiet) {
         /* The caller should have drained: orphan what is in flight, and
@@ -919,7 +973,7 @@ sl_err plog_append(plog *l, uint8_t *batch, size_t len, bool durable, plog_appen
     p->ud = ud;
     p->req.cb = on_write;
     p->req.ud = p;
-    seg_index_note(s, p->next - 1, h.max_timestamp, pos, (int64_t)len,
+    seg_index_note(s, io, p->next - 1, h.max_timestamp, pos, (int64_t)len,
                    l->cfg.index_interval_bytes);
     s->size = p->end_pos;
     s->end_offset = l->end = p->next;

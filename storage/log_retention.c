@@ -136,23 +136,26 @@ static int delete_oldest(plog *l, size_t k)
 int plog_retention_run(plog *l, int64_t now_ms)
 {
     size_t due, k = 0;
+    bool failed = l->fail_err != SL_OK;
 
-    if (l->fail_err)
-        return SL_E_FATAL;
+    /* A log failed by its disk still gives back its old segments (synced,
+     * below hwm): that is how a full disk gets room again.  It does not
+     * roll: nothing may be written to it. */
     due = deletable(l, now_ms);
     if (due == l->nseg) {
         /* The active segment is due too: roll (as Kafka does), so the log
          * keeps a segment and the old one gets its sync; it goes at the
          * next run if it is not synced yet.  Not while writes to it are
          * in flight. */
-        if (l->end != l->hwm || plog_roll(l) != SL_OK)
+        if (failed || l->end != l->hwm || plog_roll(l) != SL_OK)
             due--;
-        if (l->fail_err)
+        if (!failed && l->fail_err)
             return SL_E_FATAL;
     }
     while (k < due && !seg_busy(l, l->segs[k]))
         k++;
-    return delete_oldest(l, k);
+    k = (size_t)delete_oldest(l, k);
+    return failed ? SL_E_FATAL : (int)k;
 }
 
 sl_err plog_delete_records(plog *l, int64_t offset, int64_t *low_watermark)

@@ -295,6 +295,13 @@ static bool open_clean_last(sl_io *io, seg *s, const clean_mark *m, int32_t max_
     if (tn)
         memcpy(tix, s->tix, tn * SEG_TIME_ENTRY);
     *err = seg_index_open_rw(s, io, max_bytes);
+    if (*err == SL_OK && !seg_index_reserve(s, io, n, tn < tcap ? tn + 1 : tn)) {
+        /* No room for the entries (and the final time entry): scan. */
+        free(idx);
+        free(tix);
+        s->end_offset = s->base;
+        return false;
+    }
     if (*err == SL_OK) {
         if (n)
             memcpy(s->idx, idx, n * SEG_INDEX_ENTRY);
@@ -314,13 +321,7 @@ static bool open_clean_last(sl_io *io, seg *s, const clean_mark *m, int32_t max_
     return *err == SL_OK;
 }
 
-/*
- * Walk the batches of s from position 0: with `check`, the full CRC and
- * offset checks of recovery, else only the framing (rebuilding the index of
- * a segment known whole).  Adds index entries as appends do.  Sets
- * *valid_end to the end of the last good batch and s->end_offset.
- */
-static sl_err scan_seg(sl_io *io, seg *s, bool check, int32_t interval, int64_t *valid_end)
+sl_err plog_scan_seg(sl_io *io, seg *s, bool check, int32_t interval, int64_t *valid_end)
 {
     size_t cap = SCAN_CHUNK, have = 0;
     uint8_t *buf = malloc(cap);
@@ -385,7 +386,7 @@ static sl_err scan_seg(sl_io *io, seg *s, bool check, int32_t interval, int64_t 
             h.base_offset > INT64_MAX - h.last_offset_delta - 1 ||
             h.base_offset + h.last_offset_delta - s->base > INT32_MAX)
             break;
-        seg_index_note(s, h.base_offset + h.last_offset_delta, h.max_timestamp, pos,
+        seg_index_note(s, io, h.base_offset + h.last_offset_delta, h.max_timestamp, pos,
                        (int64_t)size, interval);
         expect = h.base_offset + h.last_offset_delta + 1;
         pos += (int64_t)size;
@@ -508,7 +509,7 @@ sl_err plog_recover(sl_io *io, const char *dir, const plog_config *cfg, plog_rec
             sl_warn("storage", "%s: index unusable, rebuilding", s->idx_path);
             e = seg_index_open_rw(s, io, cfg->index_max_bytes);
             if (e == SL_OK)
-                e = scan_seg(io, s, false, cfg->index_interval_bytes, &valid_end);
+                e = plog_scan_seg(io, s, false, cfg->index_interval_bytes, &valid_end);
             if (e == SL_OK)
                 e = seg_index_trim(s, io);
             if (e == SL_OK)
@@ -522,7 +523,7 @@ sl_err plog_recover(sl_io *io, const char *dir, const plog_config *cfg, plog_rec
         }
         e = seg_index_open_rw(s, io, cfg->index_max_bytes);
         if (e == SL_OK)
-            e = scan_seg(io, s, true, cfg->index_interval_bytes, &valid_end);
+            e = plog_scan_seg(io, s, true, cfg->index_interval_bytes, &valid_end);
         if (e != SL_OK)
             goto io_fail;
         /* A segment that ends short of the next one's base lost its tail

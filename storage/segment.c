@@ -25,7 +25,18 @@
  *
  * The active segment maps both indexes preallocated to index_max_bytes (as
  * Kafka does) and shrinks them to the used entries at roll and clean
- * close.  After a crash a mapped file may hold zeros or entries past the
+ * close.  The preallocated files are sparse: a store through the map into
+ * a page the filesystem cannot back (a full disk, a quota) is a SIGBUS
+ * that kills the broker.  So no entry is stored before the blocks under it
+ * were allocated (sl_io reserve, SEG_RESERVE_BYTES at a time: reserving
+ * the whole index at once could itself fill a small disk); when that
+ * fails the entry is left out, which only makes lookups scan further.
+ * The time index's final entry must not be left out (the next open takes
+ * the segment's max timestamp from it): the slot after the last entry is
+ * kept allocated, from seg_index_open_rw on, where the disk allows.  A
+ * time index that misses its final entry all the same is left untrimmed
+ * (a hole, or zeros, after its entries), which the next open refuses and
+ * rebuilds.  After a crash a mapped file may hold zeros or entries past the
  * data: seg_index_load refuses an index unless every entry is ordered and
  * points inside the .log; recovery rebuilds the indexes of every scanned
  * segment anyway.
@@ -41,6 +52,12 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "../base/log.h"
+
+/* Index space allocated per step: 2048 offset entries cover about 8 MiB
+ * of log at the default index.interval.bytes. */
+#define SEG_RESERVE_BYTES (16 * 1024)
 
 char *seg_path(const char *dir, int64_t base, const char *ext)
 {
@@ -179,6 +196,9 @@ void seg_delete(seg *s, sl_io *io)
     seg_close(s, io);
 }
 
+static bool reserve_entries(sl_io *io, int fd, size_t esize, size_t cap, size_t *resv,
+                            size_t want, const char *path);
+
 /* Preallocate (sparse: pages appear as entries are written) and map. */
 static sl_err map_rw(sl_io *io, int fd, size_t bytes, uint8_t **out)
 {
@@ -203,6 +223,7 @@ sl_err seg_index_open_rw(seg *s, sl_io *io, int32_t max_bytes)
 
     idx_unmap(s);
     s->idx_n = s->tix_n = 0;
+    s->idx_resv = s->tix_resv = 0;
     s->since_index = 0;
     if (tcap < 2)
         return SL_E_INVAL;
@@ -216,6 +237,8 @@ sl_err seg_index_open_rw(seg *s, sl_io *io, int32_t max_bytes)
         return e;
     }
     s->tix_cap = tcap;
+    /* The slot of the final time entry (seg_index_trim), if there is room. */
+    reserve_entries(io, s->tix_fd, SEG_TIME_ENTRY, tcap, &s->tix_resv, 1, s->tix_path);
     s->idx_rw = true;
     return SL_OK;
 }
@@ -244,6 +267,7 @@ static uint32_t tent_off(const seg *s, size_t i)
 static sl_err map_ro(int fd, size_t esize, uint8_t **out, size_t *n)
 {
     int64_t bytes = fd_size(fd);
+    off_t hole;
     void *p;
 
     *out = NULL;
@@ -254,6 +278,11 @@ static sl_err map_ro(int fd, size_t esize, uint8_t **out, size_t *n)
         return SL_E_MALFORMED;
     if (bytes == 0) /* empty is always correct: lookups scan from 0 */
         return SL_OK;
+    /* A hole means an index never trimmed (or its data lost); reading it
+     * through a map can fault on a full tmpfs, so it is rebuilt instead. */
+    hole = lseek(fd, 0, SEEK_HOLE);
+    if (hole >= 0 && hole < bytes)
+        return SL_E_MALFORMED;
     p = mmap(NULL, (size_t)bytes, PROT_READ, MAP_SHARED, fd, 0);
     if (p == MAP_FAILED)
         return sl_err_from_errno(-errno);
@@ -308,12 +337,43 @@ sl_err seg_index_load(seg *s)
     return SL_OK;
 }
 
-static void time_entry_add(seg *s)
+/* Make sure the blocks under entries [0, want) of one writable index are
+ * allocated (*resv entries are), a step at a time; false if they cannot
+ * be (logged, rate-limited). */
+static bool reserve_entries(sl_io *io, int fd, size_t esize, size_t cap, size_t *resv,
+                            size_t want, const char *path)
+{
+    size_t to = *resv + SEG_RESERVE_BYTES / esize;
+    int r;
+
+    if (want <= *resv)
+        return true;
+    if (want > cap)
+        return false;
+    if (to < want)
+        to = want;
+    if (to > cap)
+        to = cap;
+    r = io->ops->reserve(io, fd, (off_t)(*resv * esize), (off_t)((to - *resv) * esize));
+    if (r != SL_OK) {
+        sl_warn_rl("storage", "%s: no space for index entries (%s): left out, lookups scan",
+                   path, sl_err_str((sl_err)r));
+        return false;
+    }
+    *resv = to;
+    return true;
+}
+
+/* An entry for max_ts if it grew.  Not the final one: the slot after it
+ * must be allocated too (it is for the final one). */
+static void time_entry_add(seg *s, sl_io *io, bool final)
 {
     uint8_t *e;
 
     if (s->max_ts <= SEG_NO_TIMESTAMP || s->tix_n >= s->tix_cap ||
-        (s->tix_n > 0 && s->max_ts <= tent_ts(s, s->tix_n - 1)))
+        (s->tix_n > 0 && s->max_ts <= tent_ts(s, s->tix_n - 1)) ||
+        !reserve_entries(io, s->tix_fd, SEG_TIME_ENTRY, s->tix_cap, &s->tix_resv,
+                         s->tix_n + (final ? 1 : 2), s->tix_path))
         return;
     e = s->tix + s->tix_n * SEG_TIME_ENTRY;
     sl_put_be64(e, (uint64_t)s->max_ts);
@@ -321,9 +381,12 @@ static void time_entry_add(seg *s)
     s->tix_n++;
 }
 
-static sl_err trim_one(sl_io *io, int fd, size_t n, size_t esize, uint8_t **map, size_t *cap)
+/* Shrink an index file to its n entries (unless `keep`: left at its
+ * preallocated size) and map them read-only. */
+static sl_err trim_one(sl_io *io, int fd, size_t n, size_t esize, bool keep, uint8_t **map,
+                       size_t *cap)
 {
-    int r = io->ops->truncate(io, fd, (off_t)(n * esize));
+    int r = keep ? SL_OK : io->ops->truncate(io, fd, (off_t)(n * esize));
 
     if (r != SL_OK)
         return (sl_err)r;
@@ -342,17 +405,27 @@ sl_err seg_index_trim(seg *s, sl_io *io)
 {
     size_t n, tn;
     sl_err e, e2;
+    bool no_final = false;
 
-    if (s->idx_rw)
-        time_entry_add(s); /* the slot kept free by seg_index_full */
+    if (s->idx_rw) {
+        time_entry_add(s, io, true); /* the slot kept free by seg_index_full */
+        no_final = s->max_ts > SEG_NO_TIMESTAMP &&
+                   (s->tix_n == 0 || tent_ts(s, s->tix_n - 1) < s->max_ts);
+    }
+    /* Trimmed, it would tell the next open a smaller max timestamp (time
+     * lookups would skip the segment); untrimmed, it is rebuilt then.
+     * This run keeps max_ts in memory. */
+    if (no_final)
+        sl_warn("storage", "%s: no space for the final entry: left untrimmed, rebuilt at the "
+                "next open", s->tix_path);
     n = s->idx_n;
     tn = s->tix_n;
     idx_unmap(s);
     s->idx_n = s->tix_n = 0; /* until remapped: lookups scan from 0 */
-    e = trim_one(io, s->idx_fd, n, SEG_INDEX_ENTRY, &s->idx, &s->idx_cap);
+    e = trim_one(io, s->idx_fd, n, SEG_INDEX_ENTRY, false, &s->idx, &s->idx_cap);
     if (e == SL_OK)
         s->idx_n = n;
-    e2 = trim_one(io, s->tix_fd, tn, SEG_TIME_ENTRY, &s->tix, &s->tix_cap);
+    e2 = trim_one(io, s->tix_fd, tn, SEG_TIME_ENTRY, no_final, &s->tix, &s->tix_cap);
     if (e2 == SL_OK)
         s->tix_n = tn;
     return e != SL_OK ? e : e2;
@@ -363,14 +436,25 @@ bool seg_index_full(const seg *s)
     return s->idx_rw && (s->idx_n >= s->idx_cap || s->tix_n + 1 >= s->tix_cap);
 }
 
-void seg_index_note(seg *s, int64_t last_offset, int64_t max_ts, int64_t pos,
+bool seg_index_reserve(seg *s, sl_io *io, size_t n, size_t tn)
+{
+    return s->idx_rw &&
+           reserve_entries(io, s->idx_fd, SEG_INDEX_ENTRY, s->idx_cap, &s->idx_resv, n,
+                           s->idx_path) &&
+           reserve_entries(io, s->tix_fd, SEG_TIME_ENTRY, s->tix_cap, &s->tix_resv, tn,
+                           s->tix_path);
+}
+
+void seg_index_note(seg *s, sl_io *io, int64_t last_offset, int64_t max_ts, int64_t pos,
                     int64_t batch_size, int32_t interval)
 {
     if (max_ts > s->max_ts) {
         s->max_ts = max_ts;
         s->max_ts_offset = last_offset;
     }
-    if (s->idx_rw && s->since_index > interval && s->idx_n < s->idx_cap) {
+    if (s->idx_rw && s->since_index > interval && s->idx_n < s->idx_cap &&
+        reserve_entries(io, s->idx_fd, SEG_INDEX_ENTRY, s->idx_cap, &s->idx_resv, s->idx_n + 1,
+                        s->idx_path)) {
         uint8_t *e = s->idx + s->idx_n * SEG_INDEX_ENTRY;
 
         sl_put_be32(e, (uint32_t)(last_offset - s->base));
@@ -378,7 +462,7 @@ void seg_index_note(seg *s, int64_t last_offset, int64_t max_ts, int64_t pos,
         s->idx_n++;
         s->since_index = 0;
         if (s->tix_n + 1 < s->tix_cap)
-            time_entry_add(s);
+            time_entry_add(s, io, false);
     }
     s->since_index += batch_size;
 }

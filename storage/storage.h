@@ -107,8 +107,15 @@ int64_t plog_log_start(const plog *l);
 int64_t plog_end_offset(const plog *l);
 int64_t plog_high_watermark(const plog *l);
 int64_t plog_durable(const plog *l);
-/* SL_OK, or SL_E_FATAL once a write or sync has failed (sticky). */
+/* SL_OK, or SL_E_FATAL once a write or sync has failed (sticky until
+ * plog_revive). */
 sl_err plog_state(const plog *l);
+/* A log failed by a full disk takes writes again (log_revive.c): SL_OK if
+ * it is not failed or was brought back (everything past hwm cut, the rest
+ * checked and synced), SL_E_FATAL while it stays failed (the disk is
+ * still full, a back-off, I/O in flight, or a failure a restart must
+ * recover).  Cheap to call on every produce to a failed log. */
+sl_err plog_revive(plog *l);
 
 /* Per-topic settings (CreateTopics, AlterConfigs): SL_E_INVAL if cfg does
  * not pass plog_config_check (the log keeps its settings).  Retention, flush
@@ -135,7 +142,8 @@ int64_t plog_last_append_time(const plog *l);
  * segment costs a rename and two unlinks of small index files; its data
  * file is unlinked through sl_io's unlink_async (off the loop with
  * io_uring).  Returns how many segments were deleted, or SL_E_FATAL for a
- * failed log.  now_ms: wall clock, ms.
+ * failed log (which still gives back its old segments: that is how a full
+ * disk gets room, but it does not roll).  now_ms: wall clock, ms.
  */
 int plog_retention_run(plog *l, int64_t now_ms);
 

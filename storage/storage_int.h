@@ -44,6 +44,7 @@ typedef struct seg {
     uint8_t *idx, *tix;
     size_t idx_cap, tix_cap; /* entries mapped */
     size_t idx_n, tix_n;     /* entries used */
+    size_t idx_resv, tix_resv; /* entries whose blocks are allocated */
     bool idx_rw;             /* both indexes are writable (active) */
     bool idx_missing;    /* an index file did not exist at open */
     int64_t since_index; /* bytes appended since the last index entry */
@@ -87,6 +88,9 @@ struct plog {
     int64_t last_flush_ms;   /* env clock when the last round completed */
     int64_t last_append_time; /* LogAppendTime stamped last, or -1 */
     sl_err fail_err;     /* SL_OK until a write or sync fails (sticky) */
+    int64_t failed_ms;   /* env clock at the failure or last revive try */
+    bool revivable;      /* failed by a write that found no space only */
+    pend *lost;          /* appends in flight when the log failed */
     pend *wq_head, *wq_tail; /* appends not yet below hwm, offset order */
     pend *dq_head, *dq_tail; /* durable appends below hwm, not yet synced */
     syncop *syncs;       /* in flight */
@@ -122,7 +126,9 @@ void seg_close(seg *s, sl_io *io);
 void seg_delete(seg *s, sl_io *io);
 
 /* Map both indexes read-write, preallocated to max_bytes, empty (they are
- * rebuilt by the caller's scan or filled by appends). */
+ * rebuilt by the caller's scan or filled by appends).  The blocks of the
+ * first time index entries are allocated at once where the disk has room
+ * (the final entry's slot). */
 sl_err seg_index_open_rw(seg *s, sl_io *io, int32_t max_bytes);
 /* Map the existing indexes read-only and check them against the .log size
  * and s->end_offset; the time index gives max_ts.  SL_E_MALFORMED if
@@ -130,16 +136,23 @@ sl_err seg_index_open_rw(seg *s, sl_io *io, int32_t max_bytes);
 sl_err seg_index_load(seg *s);
 /* Add the final time index entry (the segment's max timestamp, as Kafka
  * does at roll), shrink both files to the used entries and remap them
- * read-only. */
+ * read-only.  A time index without room for its final entry is left at
+ * its full size, so the next open rebuilds it. */
 sl_err seg_index_trim(seg *s, sl_io *io);
 /* Either writable index is full (the time index keeps one entry free for
  * the final entry of seg_index_trim). */
 bool seg_index_full(const seg *s);
+/* Allocate the blocks under the first n offset and tn time entries of
+ * the writable indexes (before entries are copied in); false if the disk
+ * has no room. */
+bool seg_index_reserve(seg *s, sl_io *io, size_t n, size_t tn);
 /* Account one batch at pos (last offset, max timestamp, size): update
  * max_ts, then, if index_interval bytes passed since the previous entry
  * (Kafka's rule), add an offset index entry for it and a time index entry
- * for max_ts if that grew; then count the batch's bytes. */
-void seg_index_note(seg *s, int64_t last_offset, int64_t max_ts, int64_t pos,
+ * for max_ts if that grew; then count the batch's bytes.  An entry whose
+ * file blocks cannot be allocated (disk full) is left out: the index
+ * stays correct, only sparser. */
+void seg_index_note(seg *s, sl_io *io, int64_t last_offset, int64_t max_ts, int64_t pos,
                     int64_t batch_size, int32_t interval);
 /* Position of a batch at or before the one holding `offset` (0 if none). */
 int64_t seg_index_lookup(const seg *s, int64_t offset);
@@ -193,6 +206,11 @@ typedef struct plog_recovered {
 
 sl_err plog_recover(sl_io *io, const char *dir, const plog_config *cfg, plog_recovered *out,
                     char *errstr, size_t errstr_size);
+/* Walk the batches of s from position 0: with `check`, the full CRC and
+ * offset checks of recovery, else only the framing (rebuilding the index
+ * of a segment known whole).  Adds index entries as appends do.  Sets
+ * *valid_end to the end of the last good batch and s->end_offset. */
+sl_err plog_scan_seg(sl_io *io, seg *s, bool check, int32_t interval, int64_t *valid_end);
 /* Persist the recovery point (rare: after a roll is synced, at close). */
 sl_err plog_write_recovery_point(sl_io *io, const char *dir, int64_t offset);
 /* The clean shutdown file (recover.c's head comment) for the last segment

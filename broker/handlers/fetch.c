@@ -69,7 +69,7 @@ static bool fetch_ready(breq *r)
             const msg_fetch_req_partition *pin = &tin->partitions[j];
             plog *log = t ? cat_topic_log(t, pin->partition) : NULL;
 
-            if (!log || plog_state(log))
+            if (!log)
                 return true;
             ctx->hwm_sum += plog_high_watermark(log);
             if (pin->fetch_offset != plog_high_watermark(log))
@@ -185,11 +185,7 @@ static bool fetch_try(breq *r, bool final)
             pout->high_watermark = plog_high_watermark(log);
             pout->last_stable_offset = pout->high_watermark;
             pout->log_start_offset = plog_log_start(log);
-            if (plog_state(log)) {
-                pout->error_code = SL_KE_KAFKA_STORAGE_ERROR;
-                any_error = true;
-                continue;
-            }
+            /* A log failed by its disk still serves what it holds. */
             if (r->hdr.api_version < 10 && topic_is_zstd(b, t)) {
                 pout->error_code = SL_KE_UNSUPPORTED_COMPRESSION_TYPE;
                 any_error = true;

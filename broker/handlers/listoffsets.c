@@ -25,10 +25,7 @@ static void list_partition(plog *log, const msg_listoffsets_req_partition *in,
         out->error_code = SL_KE_UNKNOWN_TOPIC_OR_PARTITION;
         return;
     }
-    if (plog_state(log)) {
-        out->error_code = SL_KE_KAFKA_STORAGE_ERROR;
-        return;
-    }
+    /* A log failed by its disk still serves what it holds. */
     switch (in->timestamp) {
     case LIST_OFFSETS_LATEST:
         out->offset = plog_high_watermark(log);

@@ -34,9 +34,12 @@ static void on_committed(void *ud, sl_err err)
     breq *r = ud;
     commit_ctx *ctx = r->hctx;
 
+    /* The offsets log could not take the commit (a full disk): Kafka
+     * answers NOT_COORDINATOR, which clients retry after looking the
+     * coordinator up again, rather than KAFKA_STORAGE_ERROR. */
     if (err)
         for (int32_t i = 0; i < ctx->n; i++)
-            *ctx->slots[i] = SL_KE_KAFKA_STORAGE_ERROR;
+            *ctx->slots[i] = SL_KE_NOT_COORDINATOR;
     commit_respond(r);
 }
 

@@ -83,6 +83,17 @@ static void on_appended(void *ud, sl_err err, int64_t base_offset)
         produce_respond(r);
 }
 
+/* A log failed by a full disk takes writes again once there is room
+ * (plog_revive); what it cut was never acknowledged, so the producers'
+ * state is read again from the log. */
+static bool log_revived(broker *b, plog *log)
+{
+    if (plog_revive(log) != SL_OK)
+        return false;
+    producers_forget(b->prods, log);
+    return true;
+}
+
 static int64_t topic_max_message_bytes(broker *b, cat_topic *t)
 {
     const char *ov = cat_topic_overrides(t);
@@ -179,7 +190,7 @@ static void produce_partition(breq *r, cat_topic *t, const msg_produce_req_parti
         }
         off += rec_batch_size(&h);
     }
-    if (plog_state(log)) {
+    if (plog_state(log) && !log_revived(b, log)) {
         out->error_code = SL_KE_KAFKA_STORAGE_ERROR;
         return;
     }

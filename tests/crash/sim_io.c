@@ -91,6 +91,7 @@ struct sim_io {
     size_t nq, capq;
     uint64_t seq;
     long countdown;
+    unsigned nospc;  /* percent of writes and reserves refused for space */
     bool crashed;
     img *image;
     size_t nimage;
@@ -618,6 +619,18 @@ static int sim_pwrite_sync(sl_io *io, int fd, const void *buf, size_t len, off_t
     return r;
 }
 
+/* Block allocation changes no content: not modelled, only refused. */
+static int sim_reserve(sl_io *io, int fd, off_t off, off_t len)
+{
+    sim_io *s = of(io);
+
+    if (s->crashed)
+        return SL_E_IO;
+    if (sim_below(s, 100) < s->nospc)
+        return SL_E_NOSPC;
+    return sl_io_sync_ops.reserve(io, fd, off, len);
+}
+
 static int sim_truncate(sl_io *io, int fd, off_t len)
 {
     sim_io *s = of(io);
@@ -719,16 +732,23 @@ static void run_one(sim_io *s, size_t i)
         return;
     }
     switch (q.kind) {
-    case Q_WRITE:
-        r = sl_io_sync_ops.pwrite_sync(&s->io, q.fd, q.buf, q.len, q.off);
+    case Q_WRITE: {
+        /* A full disk: a random prefix lands, then ENOSPC. */
+        bool full = sim_below(s, 100) < s->nospc;
+        size_t len = full ? (size_t)sim_below(s, q.len) : q.len;
+
+        r = sl_io_sync_ops.pwrite_sync(&s->io, q.fd, q.buf, len, q.off);
         if (r == SL_OK) {
             if (q.ino != ino_of(s, q.fd) || !q.ino)
                 die("a write ran on a descriptor closed or reused since it was issued");
-            record(s, q.ino, OP_WRITE, (int64_t)q.off, q.buf, q.len);
-            r = (int64_t)q.len;
+            if (len)
+                record(s, q.ino, OP_WRITE, (int64_t)q.off, q.buf, len);
+            r = full ? SL_E_NOSPC : (int64_t)q.len;
+            s->st.writes_nospc += full;
         }
         q.req->cb(q.req, r);
         break;
+    }
     case Q_SYNC:
         if (q.ino)
             sync_covered(q.ino, q.cover);
@@ -754,6 +774,7 @@ int sim_run(sim_io *s, int n)
 
 unsigned sim_queued(const sim_io *s) { return (unsigned)s->nq; }
 void sim_crash_after(sim_io *s, long n) { s->countdown = n > 0 ? n : 0; }
+void sim_set_nospc(sim_io *s, unsigned percent) { s->nospc = percent; }
 void sim_crash(sim_io *s) { do_crash(s); }
 bool sim_crashed(const sim_io *s) { return s->crashed; }
 sim_stats sim_get_stats(const sim_io *s) { return s->st; }
@@ -876,6 +897,7 @@ sim_io *sim_new(const char *root, uint64_t seed)
     s->ops.pread = sim_pread;
     s->ops.pwrite_sync = sim_pwrite_sync;
     s->ops.truncate = sim_truncate;
+    s->ops.reserve = sim_reserve;
     s->ops.sync = sim_sync;
     s->ops.sync_dir = sim_sync_dir;
     s->ops.rename = sim_rename;

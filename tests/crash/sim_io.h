@@ -51,6 +51,9 @@ unsigned sim_queued(const sim_io *s);
 /* Crash when the n-th mutating operation from now is about to run (it
  * fails, as does everything after); n <= 0 disarms. */
 void sim_crash_after(sim_io *s, long n);
+/* A disk that is full now and then: that percentage of queued writes
+ * land a random prefix and fail with SL_E_NOSPC, and of reserves fail. */
+void sim_set_nospc(sim_io *s, unsigned percent);
 /* Crash now (no-op if crashed already). */
 void sim_crash(sim_io *s);
 bool sim_crashed(const sim_io *s);
@@ -63,7 +66,7 @@ void sim_reboot(sim_io *s);
 /* Counters for the test's summary. */
 typedef struct sim_stats {
     long crashes, writes_kept, writes_dropped, writes_torn, writes_zeroed, pages_lost,
-        dirops_lost;
+        dirops_lost, writes_nospc;
 } sim_stats;
 sim_stats sim_get_stats(const sim_io *s);
 

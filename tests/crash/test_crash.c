@@ -7,7 +7,10 @@
  * random workload (appends with durable true or false, completions in
  * random order, group-commit flushes, reads, ListOffsets by time,
  * retention, DeleteRecords, clean closes, after which the next open
- * trusts the clean-shutdown file and reads no data) until the simulated machine
+ * trusts the clean-shutdown file and reads no data; one life in four on a
+ * disk that refuses a share of writes and index reservations for space,
+ * the failed log brought back by plog_revive once its back-off passed,
+ * nothing past its cut acknowledged) until the simulated machine
  * crashes at a random I/O operation, possibly inside recovery itself,
  * tears the log down, writes the crash image and reopens.  Then:
  *   - every batch acknowledged with durable=true, and every offset below
@@ -99,7 +102,8 @@ typedef struct world {
     int64_t must_end;   /* offsets below must survive the crash */
     /* summary */
     long appends, acked_durable, acked_plain, lost_plain, opens, crashes_in_open, reads,
-        time_queries, deleted_segments, clean_closes, clean_opens, bytes_checked;
+        time_queries, deleted_segments, clean_closes, clean_opens, bytes_checked, nospc_fails,
+        revives;
 } world;
 
 static world W;
@@ -138,8 +142,9 @@ static void on_ack(void *ud, sl_err err, int64_t base)
         else
             W.acked_plain++;
     } else {
-        CHECK(sim_crashed(W.sim), "append at %" PRId64 " failed without a crash: %s", bt->base,
-              sl_err_str(err));
+        CHECK(sim_crashed(W.sim) || err == SL_E_NOSPC, "append at %" PRId64 " failed without "
+              "a crash or a full disk: %s", bt->base, sl_err_str(err));
+        W.nospc_fails += err == SL_E_NOSPC;
     }
 }
 
@@ -177,6 +182,37 @@ static batch *find_offset(int64_t o)
 
 /* --- workload ---------------------------------------------------------------- */
 
+static void check_range(int64_t off, int64_t end, bool whole);
+
+/* A log failed by the full disk takes writes again once its back-off
+ * passed: everything it cut (past hwm) was never acknowledged, and the
+ * rest reads back whole. */
+static bool revive(void)
+{
+    int64_t end;
+    size_t keep = W.nb;
+
+    if (plog_revive(W.log) != SL_OK)
+        return false;
+    end = plog_end_offset(W.log);
+    CHECK(plog_high_watermark(W.log) == end && plog_durable(W.log) == end,
+          "after revive hwm %" PRId64 ", durable %" PRId64 ", end %" PRId64,
+          plog_high_watermark(W.log), plog_durable(W.log), end);
+    while (keep > 0 && W.b[keep - 1].base >= end) {
+        batch *bt = &W.b[keep - 1];
+
+        CHECK(bt->done && !bt->acked, "batch [%" PRId64 ", %" PRId64 "] past the cut at %"
+              PRId64 " was acknowledged or is in flight", bt->base, bt->last, end);
+        keep--;
+    }
+    CHECK(keep == 0 ? end == 0 : W.b[keep - 1].last + 1 == end,
+          "revive cut at %" PRId64 ", not a batch boundary", end);
+    W.nb = keep;
+    W.revives++;
+    check_range(plog_log_start(W.log), end, true);
+    return true;
+}
+
 static void do_append(void)
 {
     int n = 1 + (int)rnd(5);
@@ -191,6 +227,10 @@ static void do_append(void)
     sl_err e;
     bool durable = rnd(2);
 
+    if (plog_state(W.log) != SL_OK && !revive()) {
+        rec_builder_free(rb);
+        return;
+    }
     for (size_t k = 0; k < vsize; k++)
         val[k] = (char)('a' + (W.appends + k) % 26);
     for (int i = 0; i < n; i++)
@@ -339,6 +379,8 @@ static void do_delete_records(void)
     int64_t to = rnd(3) == 0 ? hwm : ls + (int64_t)rnd((uint64_t)(hwm - ls + 1));
     sl_err e;
 
+    if (plog_state(W.log) != SL_OK)
+        return; /* failed by the full disk */
     if (to > W.ls_max)
         W.ls_max = to;
     e = plog_delete_records(W.log, to, &low);
@@ -357,14 +399,24 @@ static void do_delete_records(void)
 
 static void do_retention(void)
 {
+    int64_t before;
+    bool failed;
     int n;
 
-    /* Whatever it deletes is below the end of what is written. */
+    /* Whatever it deletes is below the end of what is written (a log
+     * failed by the full disk gives back old segments too). */
     if (plog_high_watermark(W.log) > W.ls_max)
         W.ls_max = plog_high_watermark(W.log);
+    failed = plog_state(W.log) != SL_OK;
+    before = plog_log_start(W.log);
     n = plog_retention_run(W.log, W.clock);
     if (sim_crashed(W.sim))
         return;
+    if (failed) {
+        CHECK(n == SL_E_FATAL, "retention of a failed log: %d", n);
+        W.deleted_segments += plog_log_start(W.log) > before;
+        return;
+    }
     CHECK(n >= 0, "retention: %s", sl_err_str((sl_err)n));
     W.deleted_segments += n;
 }
@@ -390,8 +442,8 @@ static bool clean_close(void)
         sim_run(W.sim, 64);
         CHECK(++guard < 100000, "pending never drains (%u)", plog_env_pending(W.env));
     }
-    if (sim_crashed(W.sim))
-        return false;
+    if (sim_crashed(W.sim) || plog_state(W.log) != SL_OK)
+        return false; /* a failed log has no clean close */
     end = plog_end_offset(W.log);
     W.must_end = plog_durable(W.log);
     plog_close(W.log);
@@ -499,6 +551,8 @@ static void life(void)
     long steps = 0;
 
     sim_crash_after(W.sim, 1 + (long)rnd(rnd(8) == 0 ? 3000 : 300));
+    /* One life in four on a disk that is full now and then. */
+    sim_set_nospc(W.sim, rnd(4) == 0 ? 1 + (unsigned)rnd(8) : 0);
     for (g_step = 0; !sim_crashed(W.sim); g_step++) {
         uint64_t r = rnd(100);
 
@@ -600,11 +654,13 @@ int main(void)
            "%ld appends, %ld acked durable, %ld acked without sync (%ld of them lost); "
            "%ld segments deleted by retention; %ld reads, %ld time queries, %ld bytes "
            "checked; unsynced writes kept %ld, dropped %ld, torn %ld, zeroed %ld; %ld "
-           "mmapped pages lost, %ld directory operations lost; %.1f s\n",
+           "mmapped pages lost, %ld directory operations lost; %ld writes refused for space "
+           "(%ld appends failed), %ld logs revived; %.1f s\n",
            st.crashes, W.crashes_in_open, W.clean_closes, W.opens, W.clean_opens, W.appends, W.acked_durable,
            W.acked_plain, W.lost_plain, W.deleted_segments, W.reads, W.time_queries,
            W.bytes_checked, st.writes_kept, st.writes_dropped, st.writes_torn,
-           st.writes_zeroed, st.pages_lost, st.dirops_lost,
+           st.writes_zeroed, st.pages_lost, st.dirops_lost, st.writes_nospc, W.nospc_fails,
+           W.revives,
            (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
     plog_env_free(W.env);
     sim_free(W.sim);

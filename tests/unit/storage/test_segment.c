@@ -56,7 +56,7 @@ Test(segment, index_note_and_lookup)
     cr_assert_eq(seg_index_open_rw(f.s, f.io, 8 * 4), SL_OK);
     /* Batches of 100 bytes and 10 offsets: offsets 1000.., positions 0.. */
     for (int i = 0; i < 6; i++)
-        seg_index_note(f.s, 1000 + i * 10 + 9, -1, i * 100, 100, 150);
+        seg_index_note(f.s, f.io, 1000 + i * 10 + 9, -1, i * 100, 100, 150);
     /* Entries after 200 bytes: batches 2 (pos 200, last 1029) and 4. */
     cr_assert_eq(f.s->idx_n, 2);
     cr_assert_eq(seg_index_lookup(f.s, 1000), 0);
@@ -72,7 +72,7 @@ Test(segment, index_note_and_lookup)
     cr_assert_eq(seg_index_floor_pos(f.s, 10000), 400);
     cr_assert_not(seg_index_full(f.s));
     for (int i = 6; i < 20; i++)
-        seg_index_note(f.s, 1000 + i * 10 + 9, -1, i * 100, 100, 150);
+        seg_index_note(f.s, f.io, 1000 + i * 10 + 9, -1, i * 100, 100, 150);
     cr_assert_eq(f.s->idx_n, 4, "capacity 4 entries");
     cr_assert(seg_index_full(f.s));
     seg_close(f.s, f.io);
@@ -91,7 +91,7 @@ Test(segment, trim_then_load)
     idx = strdup(f.s->idx_path);
     cr_assert_eq(st_file_size(idx), 4096, "preallocated");
     for (int i = 0; i < 10; i++)
-        seg_index_note(f.s, i, -1, i * 100, 100, 50);
+        seg_index_note(f.s, f.io, i, -1, i * 100, 100, 50);
     cr_assert_eq(f.s->idx_n, 9);
     cr_assert_eq(f.io->ops->pwrite_sync(f.io, f.s->log_fd, data, sizeof data, 0), SL_OK);
     seg_close(f.s, f.io);
@@ -201,7 +201,7 @@ Test(segment, time_index_note_lookup_and_trim)
     cr_assert_eq(seg_index_open_rw(f.s, f.io, 12 * 10), SL_OK);
     cr_assert_eq(f.s->tix_cap, 10);
     for (int i = 0; i < 8; i++)
-        seg_index_note(f.s, 100 + i * 2 + 1, ts[i], i * 100, 100, 150);
+        seg_index_note(f.s, f.io, 100 + i * 2 + 1, ts[i], i * 100, 100, 150);
     /* Offset entries at batches 2, 4, 6 (after > 150 bytes). */
     cr_assert_eq(f.s->idx_n, 3);
     cr_assert_eq(f.s->max_ts, 90);
@@ -234,8 +234,8 @@ Test(segment, time_index_final_entry_at_trim)
 
     sfx_open(&f, 0, true);
     cr_assert_eq(seg_index_open_rw(f.s, f.io, 4096), SL_OK);
-    seg_index_note(f.s, 0, 500, 0, 100, 4096);
-    seg_index_note(f.s, 1, 700, 100, 100, 4096);
+    seg_index_note(f.s, f.io, 0, 500, 0, 100, 4096);
+    seg_index_note(f.s, f.io, 1, 700, 100, 100, 4096);
     cr_assert_eq(f.s->tix_n, 0, "no offset entry yet, so no time entry");
     cr_assert_eq(seg_index_trim(f.s, f.io), SL_OK);
     cr_assert_eq(f.s->tix_n, 1, "the final entry carries the max");
@@ -256,14 +256,14 @@ Test(segment, time_index_full_keeps_the_final_slot)
     sfx_open(&f, 0, true);
     cr_assert_eq(seg_index_open_rw(f.s, f.io, 36), SL_OK); /* 4 offset, 3 time */
     for (int i = 0; i < 3; i++)
-        seg_index_note(f.s, i, -1, i * 10, 10, 0);
+        seg_index_note(f.s, f.io, i, -1, i * 10, 10, 0);
     cr_assert_eq(f.s->tix_n, 0, "no timestamps: no entries");
     cr_assert_eq(f.s->max_ts, -1);
     cr_assert_not(seg_index_full(f.s));
-    seg_index_note(f.s, 3, 100, 30, 10, 0);
+    seg_index_note(f.s, f.io, 3, 100, 30, 10, 0);
     cr_assert_eq(f.s->tix_n, 1);
     cr_assert_not(seg_index_full(f.s));
-    seg_index_note(f.s, 4, 200, 40, 10, 0);
+    seg_index_note(f.s, f.io, 4, 200, 40, 10, 0);
     cr_assert_eq(f.s->tix_n, 2);
     cr_assert(seg_index_full(f.s), "one slot left: kept for the final entry");
     cr_assert_eq(seg_index_trim(f.s, f.io), SL_OK);
