@@ -26,6 +26,7 @@
 #include <sys/uio.h>
 
 #include "../base/arena.h"
+#include "../base/pool.h"
 #include "../base/ring.h"
 #include "../protocol/header.h"
 #include "../protocol/kbuf.h"
@@ -147,6 +148,14 @@ struct conn {
     struct msghdr msg;
     breq *iov_req[16];
     int iov_n;
+
+    /* A file range not in the page cache is read in by a worker before
+     * it is sent (conn.c, splice_warm). */
+    sl_job warm_job;
+    bool warm_busy;
+    int warm_fd; /* the worker's own dup */
+    int64_t warm_pos, warm_len;
+    int64_t send_ok_end; /* the head splice may be sent up to here unchecked */
 };
 LIST_HEAD(conn_list, conn);
 
@@ -170,6 +179,7 @@ void conn_close_idle(broker *b);
 struct broker {
     broker_config cfg;
     sl_ring *ring;
+    sl_pool *pool; /* background.threads workers */
     sl_io *io;
     plog_env *env;
     catalog *cat;

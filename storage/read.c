@@ -8,12 +8,20 @@
  * segment's `written` is a whole batch whose write has completed (log.c,
  * invariant 3), so the batch headers met there are ours and complete.  A
  * read never blocks on or changes the append path.
+ *
+ * Residency (storage_range_cached, storage_range_load): whether a file
+ * range is in the page cache, so the broker can send it zero-copy without
+ * the loop waiting on the disk, and a blocking read that brings it in.
+ * Both touch only the fd they are given (a dup the caller owns), never a
+ * plog: storage_range_load is the one call here a worker thread may make.
  */
 #include "storage_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "../protocol/codec.h"
@@ -212,4 +220,94 @@ sl_err plog_offset_for_time(plog *l, int64_t ts, int64_t *offset, int64_t *times
             break; /* the rest is not below the high watermark */
     }
     return SL_OK;
+}
+
+/* --- residency ------------------------------------------------------------ */
+
+/* cachestat(2), Linux 6.5: Debian 12's headers predate it. */
+#ifndef __NR_cachestat
+#define __NR_cachestat 451
+#endif
+struct sl_cachestat_range {
+    uint64_t off, len;
+};
+struct sl_cachestat {
+    uint64_t nr_cache, nr_dirty, nr_writeback, nr_evicted, nr_recently_evicted;
+};
+
+#define PAGE_OF(x, pg) ((x) / (pg) * (pg))
+
+/* Older kernels: map the range and ask mincore.  A map is not free, but it
+ * is only made once per few MiB sent. */
+static int mincore_cached(int fd, int64_t pos, int64_t len, long pg)
+{
+    int64_t start = PAGE_OF(pos, pg);
+    size_t maplen = (size_t)(pos + len - start), npages = (maplen + (size_t)pg - 1) / (size_t)pg;
+    unsigned char vec[256];
+    void *m;
+    int res = 1;
+
+    if (npages > sizeof vec)
+        return -1;
+    m = mmap(NULL, maplen, PROT_READ, MAP_SHARED, fd, (off_t)start);
+    if (m == MAP_FAILED)
+        return -1;
+    if (mincore(m, maplen, vec) < 0)
+        res = -1;
+    for (size_t i = 0; res == 1 && i < npages; i++)
+        if (!(vec[i] & 1))
+            res = 0;
+    munmap(m, maplen);
+    return res;
+}
+
+bool storage_range_cached(int fd, int64_t pos, int64_t len)
+{
+    static int have_cachestat = 1;
+    long pg = sysconf(_SC_PAGESIZE);
+    int res;
+
+    if (len <= 0)
+        return true;
+    if (have_cachestat) {
+        struct sl_cachestat_range r = { (uint64_t)pos, (uint64_t)len };
+        struct sl_cachestat cs;
+        uint64_t first = (uint64_t)pos / (uint64_t)pg;
+        uint64_t last = (uint64_t)(pos + len - 1) / (uint64_t)pg;
+
+        if (syscall(__NR_cachestat, fd, &r, &cs, 0) == 0)
+            return cs.nr_cache >= last - first + 1;
+        if (errno != ENOSYS && errno != EPERM)
+            return true; /* cannot tell: send as before */
+        have_cachestat = 0;
+    }
+    res = mincore_cached(fd, pos, len, pg);
+    return res != 0; /* unknown (-1): send as before */
+}
+
+sl_err storage_range_load(int fd, int64_t pos, int64_t len)
+{
+    enum { CHUNK = 1 << 20 };
+    uint8_t *buf = malloc(CHUNK);
+    sl_err e = SL_OK;
+
+    if (!buf)
+        return SL_E_NOMEM;
+    /* Ask for all of it at once, so the disk sees one large read, then
+     * wait for it page by page. */
+    posix_fadvise(fd, (off_t)pos, (off_t)len, POSIX_FADV_WILLNEED);
+    while (len > 0) {
+        ssize_t n = pread(fd, buf, (size_t)(len < CHUNK ? len : CHUNK), (off_t)pos);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            e = n < 0 ? sl_err_from_errno(-errno) : SL_OK; /* short file: the send says so */
+            break;
+        }
+        pos += n;
+        len -= n;
+    }
+    free(buf);
+    return e;
 }

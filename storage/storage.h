@@ -196,6 +196,16 @@ typedef struct plog_slice {
  */
 sl_err plog_read(plog *l, int64_t offset, int64_t max_bytes, plog_slice *out);
 
+/* Whether every page of [pos, pos + len) of fd is in the page cache, so
+ * a sendfile of it will not wait on the disk: cachestat(2), or mincore on
+ * a map where the kernel lacks it; true when residency cannot be told
+ * (the caller sends as it always did).  One or three syscalls.  @any */
+bool storage_range_cached(int fd, int64_t pos, int64_t len);
+/* Read [pos, pos + len) of fd into the page cache and wait for it
+ * (blocking: for a worker thread).  fd is the caller's (a plog_slice's
+ * dup).  @any */
+sl_err storage_range_load(int fd, int64_t pos, int64_t len);
+
 /* ListOffsets by time: in the first batch at or after the log start
  * whose max timestamp is >= ts, the first record whose timestamp is >= ts
  * and that timestamp (Kafka's answer), decompressing a compressed batch
