@@ -237,6 +237,24 @@ cat_topic *catalog_find_id(catalog *c, const uint8_t id[16]);
  * partition's partition.metadata, as Kafka does).  SL_KE_TOPIC_ALREADY_EXISTS,
  * SL_KE_INVALID_TOPIC_EXCEPTION, SL_KE_INVALID_PARTITIONS. */
 sl_err catalog_create(catalog *c, sl_bytes name, int32_t partitions, cat_topic **out);
+/* The same in three steps, so the slow one runs off the loop:
+ *  begin (@loop): the checks above, then the name is reserved: the topic
+ *    is "being created" (catalog_creating true; catalog_find, find_id, at
+ *    and count do not see it; a second create gets TOPIC_ALREADY_EXISTS);
+ *  work (@any, once): the directories and logs; on error nothing is left.
+ *    Touches only t (its logs, its directories), the catalog's immutable
+ *    settings, and sl_io's synchronous calls: safe on a worker while the
+ *    loop runs.  cat_topic_set_overrides and cat_topic_set_config on t are
+ *    safe there too, after a good work;
+ *  end (@loop): err SL_OK publishes t and returns SL_OK (or an error if
+ *    that fails: then all is undone); an error (work's, or a later step's
+ *    of the caller) drops t and removes whatever was made.  t is invalid
+ *    after an error. */
+sl_err catalog_create_begin(catalog *c, sl_bytes name, int32_t partitions, cat_topic **out);
+sl_err catalog_create_work(catalog *c, cat_topic *t);
+sl_err catalog_create_end(catalog *c, cat_topic *t, sl_err err);
+/* Is a topic of this name being created (begun, not ended)? */
+bool catalog_creating(const catalog *c, sl_bytes name);
 /* Grow a topic to new_total partitions: new directories with the topic's
  * id, logs with partition 0's settings.  SL_KE_INVALID_PARTITIONS if
  * new_total is not larger (or too large); on error nothing changed. */
