@@ -248,19 +248,28 @@ static void topic_free(cat_topic *t)
     free(t);
 }
 
+/* Room for one more in an array of n topic pointers (doubling). */
+static sl_err topics_room(cat_topic ***v, size_t n, size_t *cap)
+{
+    cat_topic **nv;
+    size_t ncap;
+
+    if (n < *cap)
+        return SL_OK;
+    ncap = *cap ? *cap * 2 : 16;
+    if (!(nv = realloc(*v, ncap * sizeof *nv)))
+        return SL_E_NOMEM;
+    *v = nv;
+    *cap = ncap;
+    return SL_OK;
+}
+
 static sl_err insert_topic(catalog *c, cat_topic *t)
 {
     size_t i = lower_bound(c, sl_bytes_str(t->name));
 
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 16;
-        cat_topic **v = realloc(c->topics, cap * sizeof *v);
-
-        if (!v)
-            return SL_E_NOMEM;
-        c->topics = v;
-        c->cap = cap;
-    }
+    if (topics_room(&c->topics, c->n, &c->cap) != SL_OK)
+        return SL_E_NOMEM;
     memmove(c->topics + i + 1, c->topics + i, (c->n - i) * sizeof *c->topics);
     c->topics[i] = t;
     c->n++;
@@ -652,15 +661,8 @@ sl_err catalog_create_begin(catalog *c, sl_bytes name, int32_t partitions, cat_t
         return SL_KE_INVALID_PARTITIONS;
     if (catalog_find(c, name) || catalog_creating(c, name))
         return SL_KE_TOPIC_ALREADY_EXISTS;
-    if (c->ncreating == c->capcreating) {
-        size_t cap = c->capcreating ? c->capcreating * 2 : 4;
-        cat_topic **v = realloc(c->creating, cap * sizeof *v);
-
-        if (!v)
-            return SL_E_NOMEM;
-        c->creating = v;
-        c->capcreating = cap;
-    }
+    if (topics_room(&c->creating, c->ncreating, &c->capcreating) != SL_OK)
+        return SL_E_NOMEM;
     t = calloc(1, sizeof *t);
     if (!t || !(t->name = strndup((const char *)name.p, name.n)) ||
         !(t->logs = calloc((size_t)partitions, sizeof *t->logs))) {
