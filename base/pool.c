@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -116,6 +117,7 @@ sl_err sl_pool_new(sl_pool **out, sl_ring *ring, int threads, char *errstr,
                    size_t errstr_size)
 {
     sl_pool *p = calloc(1, sizeof *p);
+    sigset_t all, old;
 
     if (!p || threads < 1 || !(p->threads = calloc((size_t)threads, sizeof *p->threads))) {
         free(p);
@@ -133,15 +135,21 @@ sl_err sl_pool_new(sl_pool **out, sl_ring *ring, int threads, char *errstr,
     }
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
+    /* Workers take no signals: the loop reads them (signalfd), and a
+     * worker inherits the mask it is created with. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
     for (; p->nthreads < threads; p->nthreads++) {
         int rc = pthread_create(&p->threads[p->nthreads], NULL, worker, p);
 
         if (rc) {
+            pthread_sigmask(SIG_SETMASK, &old, NULL);
             snprintf(errstr, errstr_size, "starting worker threads: %s", strerror(rc));
             sl_pool_free(p);
             return SL_E_IO;
         }
     }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     post_read(p);
     *out = p;
     return SL_OK;

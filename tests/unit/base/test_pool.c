@@ -1,6 +1,7 @@
 /* test_pool.c - base/pool: work on a worker, done on the loop thread. */
 #include <criterion/criterion.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
@@ -189,4 +190,28 @@ Test(pool, refuses_zero_threads)
 
     cr_assert_eq(sl_pool_new(&p, r, 0, err, sizeof err), SL_E_INVAL);
     sl_ring_free(r);
+}
+
+/* A process-directed signal must not land on a worker: the loop blocks
+ * its signals after the pool starts and reads them from a signalfd. */
+Test(pool, workers_block_signals)
+{
+    sl_ring *r = ring_or_skip();
+    sl_pool *p;
+    char err[256];
+    sigset_t usr, pending;
+    int sig = 0;
+
+    cr_assert_eq(sl_pool_new(&p, r, 4, err, sizeof err), SL_OK, "%s", err);
+    /* Only now does this thread block SIGUSR1, as the broker does. */
+    sigemptyset(&usr);
+    sigaddset(&usr, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &usr, NULL);
+    cr_assert_eq(kill(getpid(), SIGUSR1), 0); /* default action: terminate */
+    sigpending(&pending);
+    cr_assert(sigismember(&pending, SIGUSR1), "the signal went to another thread");
+    cr_assert_eq(sigwait(&usr, &sig), 0);
+    cr_assert_eq(sig, SIGUSR1);
+    sl_ring_free(r);
+    sl_pool_free(p);
 }
