@@ -136,15 +136,15 @@ sl_err plog_read(plog *l, int64_t offset, int64_t max_bytes, plog_slice *out)
  */
 #define FIND_MAX_PLAIN (64u << 20)
 
-/* The first record of the batch at pos with timestamp >= ts: the exact
- * record, as Kafka answers, decompressing the batch if it is compressed.
- * Falls back to the batch's base offset and max timestamp (never an error)
- * when the batch cannot be read, decompressed or iterated. */
-static void first_record_at(plog *l, seg *s, int64_t pos, const rec_batch *h, int64_t ts,
+/* The first record of the batch at pos of fd with timestamp >= ts: the
+ * exact record, as Kafka answers, decompressing the batch if it is
+ * compressed.  The batch's base offset and max timestamp (never an error)
+ * when it cannot be read, decompressed or iterated.  Reads fd with plain
+ * pread: @any (a worker may run it on its own dup). */
+static void first_record_at(int fd, int64_t pos, const rec_batch *h, int64_t ts,
                             int64_t *offset, int64_t *timestamp)
 {
-    sl_io *io = plog_env_io(l->env);
-    size_t size = rec_batch_size(h);
+    size_t size = rec_batch_size(h), got = 0;
     uint8_t *buf;
     rec_iter it;
     rec_record r;
@@ -158,8 +158,15 @@ static void first_record_at(plog *l, seg *s, int64_t pos, const rec_batch *h, in
     buf = malloc(size);
     if (!buf)
         return;
-    if (io->ops->pread(io, s->log_fd, buf, size, (off_t)pos) != (int64_t)size)
-        goto out;
+    while (got < size) {
+        ssize_t n = pread(fd, buf + got, size - got, (off_t)pos + (off_t)got);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            goto out;
+        got += (size_t)n;
+    }
     if (h->attributes & REC_ATTR_CODEC_MASK) {
         uint8_t *plain;
         size_t n;
@@ -186,12 +193,14 @@ out:
     free(buf);
 }
 
-sl_err plog_offset_for_time(plog *l, int64_t ts, int64_t *offset, int64_t *timestamp)
+sl_err plog_offset_for_time_begin(plog *l, int64_t ts, int64_t *offset, int64_t *timestamp,
+                                 plog_time_probe *probe)
 {
     sl_io *io = plog_env_io(l->env);
 
     *offset = -1;
     *timestamp = -1;
+    probe->fd = -1;
     for (size_t k = seg_find(l, l->log_start); k < l->nseg; k++) {
         seg *s = l->segs[k];
         int64_t pos;
@@ -209,9 +218,21 @@ sl_err plog_offset_for_time(plog *l, int64_t ts, int64_t *offset, int64_t *times
             if (e != SL_OK)
                 return e == SL_E_SHORT || e == SL_KE_CORRUPT_MESSAGE ? SL_E_IO : e;
             if (h.max_timestamp >= ts && h.base_offset + h.last_offset_delta >= l->log_start) {
-                first_record_at(l, s, pos, &h, ts, offset, timestamp);
+                *offset = h.base_offset;
+                *timestamp = h.max_timestamp;
                 if (*offset < l->log_start) /* Kafka: max(found, log start) */
                     *offset = l->log_start;
+                if (h.attributes & REC_ATTR_LOG_APPEND_TIME)
+                    return SL_OK;
+                /* The records must be read (and maybe decompressed). */
+                probe->fd = fcntl(s->log_fd, F_DUPFD_CLOEXEC, 0);
+                if (probe->fd < 0)
+                    return SL_OK; /* out of fds: the batch answer */
+                probe->pos = pos;
+                probe->hdr = h;
+                probe->ts = ts;
+                probe->log_start = l->log_start;
+                probe->heavy = (h.attributes & REC_ATTR_CODEC_MASK) != 0;
                 return SL_OK;
             }
             pos += (int64_t)rec_batch_size(&h);
@@ -220,6 +241,25 @@ sl_err plog_offset_for_time(plog *l, int64_t ts, int64_t *offset, int64_t *times
             break; /* the rest is not below the high watermark */
     }
     return SL_OK;
+}
+
+void plog_time_probe_run(plog_time_probe *p, int64_t *offset, int64_t *timestamp)
+{
+    first_record_at(p->fd, p->pos, &p->hdr, p->ts, offset, timestamp);
+    if (*offset < p->log_start)
+        *offset = p->log_start;
+    close(p->fd);
+    p->fd = -1;
+}
+
+sl_err plog_offset_for_time(plog *l, int64_t ts, int64_t *offset, int64_t *timestamp)
+{
+    plog_time_probe probe;
+    sl_err e = plog_offset_for_time_begin(l, ts, offset, timestamp, &probe);
+
+    if (e == SL_OK && probe.fd >= 0)
+        plog_time_probe_run(&probe, offset, timestamp);
+    return e;
 }
 
 /* --- residency ------------------------------------------------------------ */

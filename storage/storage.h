@@ -27,6 +27,7 @@
 
 #include "../base/bytes.h"
 #include "../base/err.h"
+#include "../protocol/records.h"
 #include "io.h"
 
 /* A log's policy, by Kafka's topic setting names (the broker's log.*
@@ -216,6 +217,22 @@ sl_err storage_range_load(int fd, int64_t pos, int64_t len);
  * index finds the segment and the place in it; then a few batch headers
  * are read. */
 sl_err plog_offset_for_time(plog *l, int64_t ts, int64_t *offset, int64_t *timestamp);
+/* The same in two steps, so that reading and decompressing the batch can
+ * run on a worker.  begin (@loop) finds the batch and gives the batch
+ * answer in *offset and *timestamp; if the batch's records must be read,
+ * probe->fd is >= 0 (a dup of the segment file, the probe's own) and
+ * probe->heavy says whether it must be decompressed too.  Then
+ * plog_time_probe_run (@any: it touches only the probe) reads the records,
+ * overwrites the answer with the exact record's, and closes the fd. */
+typedef struct plog_time_probe {
+    int fd;
+    bool heavy;
+    int64_t pos, ts, log_start;
+    rec_batch hdr;
+} plog_time_probe;
+sl_err plog_offset_for_time_begin(plog *l, int64_t ts, int64_t *offset, int64_t *timestamp,
+                                 plog_time_probe *probe);
+void plog_time_probe_run(plog_time_probe *p, int64_t *offset, int64_t *timestamp);
 
 /* --- catalog: topics of a data directory -------------------------------- */
 
