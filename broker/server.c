@@ -352,6 +352,7 @@ sl_err broker_start(broker *b, const broker_config *cfg, char *errstr, size_t er
     err = producers_open(&b->prods, cfg->log_dirs, errstr, errstr_size);
     if (err)
         return err;
+    producers_set_pool(b->prods, b->pool);
     b->groups = grp_coord_new(b);
     if (!b->groups) {
         snprintf(errstr, errstr_size, "out of memory");

@@ -262,6 +262,89 @@ sl_err plog_offset_for_time(plog *l, int64_t ts, int64_t *offset, int64_t *times
     return e;
 }
 
+/* --- batch headers off the loop ---------------------------------------------- */
+
+typedef struct scan_seg {
+    int fd; /* a dup: the scan's own */
+    int64_t pos, end;
+} scan_seg;
+
+struct plog_hdr_scan {
+    scan_seg *segs;
+    size_t n, i;
+    int64_t from;
+};
+
+sl_err plog_hdr_scan_new(plog *l, int64_t from, plog_hdr_scan **out)
+{
+    plog_hdr_scan *hs = calloc(1, sizeof *hs);
+    size_t k0;
+
+    if (!hs)
+        return SL_E_NOMEM;
+    if (from < l->log_start)
+        from = l->log_start;
+    hs->from = from;
+    k0 = seg_find(l, from);
+    hs->segs = calloc(l->nseg - k0 + 1, sizeof *hs->segs);
+    if (!hs->segs) {
+        free(hs);
+        return SL_E_NOMEM;
+    }
+    for (size_t k = k0; k < l->nseg && from < l->hwm; k++) {
+        seg *sg = l->segs[k];
+        scan_seg *ss = &hs->segs[hs->n];
+
+        /* Below `written` every byte is a whole batch of ours (log.c). */
+        ss->pos = k == k0 ? seg_index_lookup(sg, from) : 0;
+        ss->end = sg->written;
+        if (ss->pos >= ss->end)
+            continue;
+        ss->fd = fcntl(sg->log_fd, F_DUPFD_CLOEXEC, 0);
+        if (ss->fd < 0) {
+            sl_err e = sl_err_from_errno(-errno);
+
+            plog_hdr_scan_free(hs);
+            return e;
+        }
+        hs->n++;
+    }
+    *out = hs;
+    return SL_OK;
+}
+
+sl_err plog_hdr_scan_next(plog_hdr_scan *hs, rec_batch *h)
+{
+    while (hs->i < hs->n) {
+        scan_seg *ss = &hs->segs[hs->i];
+        uint8_t hdr[REC_HEADER_SIZE];
+
+        if (ss->end - ss->pos < REC_HEADER_SIZE) {
+            hs->i++;
+            continue;
+        }
+        if (pread(ss->fd, hdr, sizeof hdr, (off_t)ss->pos) != (ssize_t)sizeof hdr)
+            return SL_E_IO;
+        /* SL_E_SHORT for a header alone, with the fields filled. */
+        if (rec_batch_peek(hdr, sizeof hdr, h) == SL_E_MALFORMED)
+            return SL_E_MALFORMED;
+        ss->pos += (int64_t)rec_batch_size(h);
+        if (h->base_offset + h->last_offset_delta >= hs->from)
+            return SL_OK;
+    }
+    return SL_E_NOTFOUND;
+}
+
+void plog_hdr_scan_free(plog_hdr_scan *hs)
+{
+    if (!hs)
+        return;
+    for (size_t k = 0; k < hs->n; k++)
+        close(hs->segs[k].fd);
+    free(hs->segs);
+    free(hs);
+}
+
 /* --- residency ------------------------------------------------------------ */
 
 /* cachestat(2), Linux 6.5: Debian 12's headers predate it. */

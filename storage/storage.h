@@ -197,6 +197,17 @@ typedef struct plog_slice {
  */
 sl_err plog_read(plog *l, int64_t offset, int64_t max_bytes, plog_slice *out);
 
+/* The headers of the batches from `from` (the one holding it, or the log
+ * start if larger) to the high watermark at the time of plog_hdr_scan_new,
+ * read through the scan's own dups of the segment files: _new is @loop,
+ * _next and _free are @any (a worker may walk the scan while the loop
+ * appends; later appends are not seen).  _next: SL_OK and the header,
+ * SL_E_NOTFOUND at the end, or SL_E_IO / SL_E_MALFORMED. */
+typedef struct plog_hdr_scan plog_hdr_scan;
+sl_err plog_hdr_scan_new(plog *l, int64_t from, plog_hdr_scan **out);
+sl_err plog_hdr_scan_next(plog_hdr_scan *hs, rec_batch *h);
+void plog_hdr_scan_free(plog_hdr_scan *hs);
+
 /* Whether every page of [pos, pos + len) of fd is in the page cache, so
  * a sendfile of it will not wait on the disk: cachestat(2), or mincore on
  * a map where the kernel lacks it; true when residency cannot be told
