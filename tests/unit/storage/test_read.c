@@ -338,3 +338,37 @@ Test(read, offset_for_time_in_two_steps)
     cr_assert_eq(pr.p.fd, -1);
     fx_fini(&f);
 }
+
+/* Residency: a range dropped from the page cache is reported as not
+ * cached, and storage_range_load brings it back. */
+Test(read, range_cached_and_load)
+{
+    char *dir = st_tmpdir(), *path = st_path(dir, "cold");
+    size_t len = 4 << 20;
+    uint8_t *buf = malloc(len);
+    int fd = open(path, O_RDWR | O_CREAT, 0644);
+
+    cr_assert(fd >= 0 && buf);
+    memset(buf, 0x5A, len);
+    cr_assert_eq(pwrite(fd, buf, len, 0), (ssize_t)len);
+    cr_assert_eq(fsync(fd), 0);
+    cr_assert(storage_range_cached(fd, 0, (int64_t)len), "just written");
+    cr_assert(storage_range_cached(fd, 0, 0), "an empty range is always there");
+    posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+    if (storage_range_cached(fd, 1 << 20, 4096)) {
+        free(buf);
+        close(fd);
+        st_rmdir(dir);
+        free(path);
+        cr_skip_test("the page cache keeps this file (tmpfs?)");
+    }
+    cr_assert_not(storage_range_cached(fd, 0, (int64_t)len));
+    cr_assert_eq(storage_range_load(fd, 4096, 2 << 20), SL_OK);
+    cr_assert(storage_range_cached(fd, 4096, 2 << 20), "loaded");
+    /* Past the end of the file: loads what there is, no error. */
+    cr_assert_eq(storage_range_load(fd, (int64_t)len - 100, 1 << 20), SL_OK);
+    free(buf);
+    close(fd);
+    st_rmdir(dir);
+    free(path);
+}
