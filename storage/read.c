@@ -362,11 +362,12 @@ struct sl_cachestat {
 
 /* Older kernels: map the range and ask mincore.  A map is not free, but it
  * is only made once per few MiB sent. */
-static int mincore_cached(int fd, int64_t pos, int64_t len, long pg)
+int storage_mincore_cached(int fd, int64_t pos, int64_t len)
 {
+    long pg = sysconf(_SC_PAGESIZE);
     int64_t start = PAGE_OF(pos, pg);
     size_t maplen = (size_t)(pos + len - start), npages = (maplen + (size_t)pg - 1) / (size_t)pg;
-    unsigned char vec[256];
+    unsigned char vec[4096]; /* 16 MiB of 4 KiB pages: more than a warm-up asks */
     void *m;
     int res = 1;
 
@@ -404,7 +405,7 @@ bool storage_range_cached(int fd, int64_t pos, int64_t len)
             return true; /* cannot tell: send as before */
         have_cachestat = 0;
     }
-    res = mincore_cached(fd, pos, len, pg);
+    res = storage_mincore_cached(fd, pos, len);
     return res != 0; /* unknown (-1): send as before */
 }
 

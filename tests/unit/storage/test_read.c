@@ -363,8 +363,11 @@ Test(read, range_cached_and_load)
         cr_skip_test("the page cache keeps this file (tmpfs?)");
     }
     cr_assert_not(storage_range_cached(fd, 0, (int64_t)len));
+    cr_assert_eq(storage_mincore_cached(fd, 4096, 8192), 0, "the fallback agrees");
+    cr_assert_eq(storage_mincore_cached(fd, 0, (int64_t)len), 0, "a whole warm-up range");
     cr_assert_eq(storage_range_load(fd, 4096, 2 << 20), SL_OK);
     cr_assert(storage_range_cached(fd, 4096, 2 << 20), "loaded");
+    cr_assert_eq(storage_mincore_cached(fd, 4096 + 100, 512 * 1024), 1);
     /* Past the end of the file: loads what there is, no error. */
     cr_assert_eq(storage_range_load(fd, (int64_t)len - 100, 1 << 20), SL_OK);
     free(buf);
