@@ -58,6 +58,16 @@ struct cat_topic {
     plog **logs;
     char *overrides; /* NULL: none */
     plog_config create_cfg; /* while being created: the logs' settings */
+    struct cat_grow *grow;  /* partitions being added, or NULL */
+};
+
+/* Partitions being added to a topic (catalog_grow_begin): made into a
+ * shadow of the topic that only the work step touches. */
+struct cat_grow {
+    cat_topic *t;        /* NULL once the topic was deleted meanwhile */
+    cat_topic shadow;    /* name and id copied; logs[old, new) made here */
+    int32_t old, total;
+    plog_config cfg;
 };
 
 struct catalog {
@@ -728,25 +738,77 @@ sl_err catalog_create(catalog *c, sl_bytes name, int32_t partitions, cat_topic *
     return e;
 }
 
+sl_err catalog_grow_begin(catalog *c, cat_topic *t, int32_t new_total, cat_grow **out)
+{
+    cat_grow *g;
+
+    if (new_total <= t->nparts || new_total > CAT_PARTITIONS_MAX)
+        return SL_KE_INVALID_PARTITIONS;
+    if (t->grow)
+        return SL_KE_INVALID_PARTITIONS; /* one change at a time */
+    g = calloc(1, sizeof *g);
+    if (!g || !(g->shadow.name = strdup(t->name)) ||
+        !(g->shadow.logs = calloc((size_t)new_total, sizeof *g->shadow.logs))) {
+        if (g)
+            free(g->shadow.name);
+        free(g);
+        return SL_E_NOMEM;
+    }
+    memcpy(g->shadow.id, t->id, 16);
+    g->shadow.nparts = new_total;
+    g->t = t;
+    g->old = t->nparts;
+    g->total = new_total;
+    g->cfg = t->nparts ? *plog_get_config(t->logs[0]) : c->cfg;
+    t->grow = g;
+    *out = g;
+    return SL_OK;
+}
+
+sl_err catalog_grow_work(catalog *c, cat_grow *g)
+{
+    return create_parts(c, &g->shadow, g->old, g->total, &g->cfg);
+}
+
+static void grow_free(cat_grow *g)
+{
+    free(g->shadow.logs);
+    free(g->shadow.name);
+    free(g);
+}
+
+sl_err catalog_grow_end(catalog *c, cat_grow *g, sl_err err)
+{
+    cat_topic *t = g->t;
+    plog **logs = NULL;
+
+    if (err == SL_OK && !t)
+        err = SL_KE_UNKNOWN_TOPIC_OR_PARTITION; /* deleted meanwhile */
+    if (err == SL_OK && !(logs = realloc(t->logs, (size_t)g->total * sizeof *logs)))
+        err = SL_E_NOMEM;
+    if (err == SL_OK) {
+        t->logs = logs;
+        memcpy(t->logs + g->old, g->shadow.logs + g->old,
+               (size_t)(g->total - g->old) * sizeof *logs);
+        t->nparts = g->total;
+    } else if (g->shadow.logs[g->old]) { /* made, but not wanted now */
+        sl_io *io = plog_env_io(c->env);
+
+        undo_parts(c, &g->shadow, g->old, g->total, NULL);
+        io->ops->sync_dir(io, c->dir);
+    }
+    if (t)
+        t->grow = NULL;
+    grow_free(g);
+    return err;
+}
+
 sl_err catalog_add_partitions(catalog *c, cat_topic *t, int32_t new_total)
 {
-    plog_config cfg = t->nparts ? *plog_get_config(t->logs[0]) : c->cfg;
-    int32_t old = t->nparts;
-    plog **logs;
-    sl_err e;
+    cat_grow *g;
+    sl_err e = catalog_grow_begin(c, t, new_total, &g);
 
-    if (new_total <= old || new_total > CAT_PARTITIONS_MAX)
-        return SL_KE_INVALID_PARTITIONS;
-    logs = realloc(t->logs, (size_t)new_total * sizeof *logs);
-    if (!logs)
-        return SL_E_NOMEM;
-    t->logs = logs;
-    for (int32_t i = old; i < new_total; i++)
-        logs[i] = NULL;
-    e = create_parts(c, t, old, new_total, &cfg);
-    if (e == SL_OK)
-        t->nparts = new_total;
-    return e;
+    return e != SL_OK ? e : catalog_grow_end(c, g, catalog_grow_work(c, g));
 }
 
 sl_err catalog_delete(catalog *c, cat_topic *t)
@@ -798,6 +860,8 @@ sl_err catalog_delete(catalog *c, cat_topic *t)
     c->n--;
     for (int32_t p = 0; p < t->nparts; p++)
         c->grave[c->ngrave++] = t->logs[p];
+    if (t->grow)
+        t->grow->t = NULL; /* its end undoes what it made */
     t->nparts = 0; /* the logs are the graveyard's now */
     topic_free(t);
     catalog_reap(c);

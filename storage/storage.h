@@ -287,6 +287,17 @@ bool catalog_creating(const catalog *c, sl_bytes name);
  * id, logs with partition 0's settings.  SL_KE_INVALID_PARTITIONS if
  * new_total is not larger (or too large); on error nothing changed. */
 sl_err catalog_add_partitions(catalog *c, cat_topic *t, int32_t new_total);
+/* The same in three steps, so the slow one runs off the loop (as
+ * catalog_create_begin/_work/_end): begin (@loop) checks (INVALID_PARTITIONS,
+ * also while another grow of t is under way) and copies what work needs;
+ * the topic keeps its partitions until end.  work (@any) makes the new
+ * partitions, touching only the cat_grow.  end (@loop) adds them to t, or
+ * on an error (work's, the caller's, or UNKNOWN_TOPIC_OR_PARTITION if t
+ * was deleted meanwhile) removes what was made.  g is freed by end. */
+typedef struct cat_grow cat_grow;
+sl_err catalog_grow_begin(catalog *c, cat_topic *t, int32_t new_total, cat_grow **out);
+sl_err catalog_grow_work(catalog *c, cat_grow *g);
+sl_err catalog_grow_end(catalog *c, cat_grow *g, sl_err err);
 /* Delete a topic: it leaves every lookup (find, find_id, at, count) at
  * once, each partition directory is renamed <topic>-<p>.<32 hex>-delete
  * (Kafka's style; catalog_open removes such leftovers) and its logs wait

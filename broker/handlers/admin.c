@@ -5,8 +5,9 @@
  * One broker is the whole cluster: it is the controller, every replica
  * list is [this broker], replication factor 1.  Topic changes are done
  * before the response goes out.  CreateTopics makes its topics on the
- * worker pool (topic_create.c) and answers when the last one is made or
- * failed; DeleteTopics answers once the deleted topic's committed offsets
+ * worker pool (topic_create.c), CreatePartitions its partitions
+ * (catalog_grow_*), and each answers when the last one is made or failed;
+ * DeleteTopics answers once the deleted topic's committed offsets
  * are durably removed.  Per-topic errors follow Apache Kafka's
  * (ZkAdminManager / ControllerApis) codes and messages.
  */
@@ -450,6 +451,83 @@ void handle_delete_topics(breq *r)
 
 /* --- CreatePartitions ---------------------------------------------------- */
 
+/* The new partitions are made on the pool (catalog_grow_*); the response
+ * goes out when every topic of the request is done. */
+typedef struct grow_ctx {
+    msg_createpartitions_resp resp;
+    int pending; /* grows on the pool, plus one while the handler runs */
+} grow_ctx;
+
+typedef struct grow_job {
+    sl_job job;
+    breq *r;
+    msg_createpartitions_resp_result *out;
+    cat_grow *g;
+    sl_err err;
+    int32_t have, count;
+} grow_job;
+
+static void grow_respond(breq *r)
+{
+    grow_ctx *ctx = r->hctx;
+    kbuf_wr w;
+
+    resp_begin(r, &w);
+    msg_createpartitions_resp_encode(&w, r->hdr.api_version, &ctx->resp);
+    resp_finish(r, &w);
+}
+
+/* @worker: the cat_grow only. */
+static void grow_work(sl_job *j)
+{
+    grow_job *gj = CONTAINER_OF(j, grow_job, job);
+
+    gj->err = catalog_grow_work(gj->r->c->b->cat, gj->g);
+}
+
+static void grow_done(sl_job *j)
+{
+    grow_job *gj = CONTAINER_OF(j, grow_job, job);
+    breq *r = gj->r;
+    grow_ctx *ctx = r->hctx;
+    sl_err e = catalog_grow_end(r->c->b->cat, gj->g, gj->err);
+
+    if (e) {
+        gj->out->error_code = storage_code(e);
+        gj->out->error_message = req_printf(r, "adding partitions failed: %s", sl_err_str(e));
+    } else {
+        sl_info("admin", "topic %.*s: %d partitions (was %d)", (int)gj->out->name.n,
+                (const char *)gj->out->name.p, (int)gj->count, (int)gj->have);
+    }
+    if (--ctx->pending == 0)
+        grow_respond(r);
+}
+
+static void grow_start(breq *r, cat_topic *t, int32_t count,
+                       msg_createpartitions_resp_result *out)
+{
+    grow_ctx *ctx = r->hctx;
+    grow_job *gj = sl_arena_calloc(&r->arena, 1, sizeof *gj);
+    sl_err e = gj ? catalog_grow_begin(r->c->b->cat, t, count, &gj->g) : SL_E_NOMEM;
+
+    if (e) {
+        out->error_code = storage_code(e);
+        out->error_message = req_printf(r, e == SL_KE_INVALID_PARTITIONS
+                                               ? "Partitions of this topic are being added."
+                                               : "adding partitions failed: %s",
+                                        sl_err_str(e));
+        return;
+    }
+    gj->r = r;
+    gj->out = out;
+    gj->have = cat_topic_partitions(t);
+    gj->count = count;
+    gj->job.work = grow_work;
+    gj->job.done = grow_done;
+    ctx->pending++;
+    sl_pool_submit(r->c->b->pool, &gj->job);
+}
+
 static void create_partitions_one(breq *r, const msg_createpartitions_req *req, int32_t idx,
                                   msg_createpartitions_resp_result *out)
 {
@@ -457,7 +535,6 @@ static void create_partitions_one(breq *r, const msg_createpartitions_req *req, 
     const msg_createpartitions_req_topic *tin = &req->topics[idx];
     cat_topic *t;
     int32_t have;
-    sl_err e;
 
     out->name = tin->name;
     out->error_message = SL_BYTES_NULL;
@@ -510,41 +587,36 @@ static void create_partitions_one(breq *r, const msg_createpartitions_req *req, 
             }
         }
     }
-    if (req->validate_only)
-        return;
-    e = catalog_add_partitions(b->cat, t, tin->count);
-    if (e) {
-        out->error_code = storage_code(e);
-        out->error_message = req_printf(r, "adding partitions failed: %s", sl_err_str(e));
-        return;
-    }
-    sl_info("admin", "topic %s: %d partitions (was %d)", cat_topic_name(t), (int)tin->count,
-            (int)have);
+    if (!req->validate_only)
+        grow_start(r, t, tin->count, out);
 }
 
 void handle_create_partitions(breq *r)
 {
     msg_createpartitions_req req;
-    msg_createpartitions_resp resp = { 0 };
+    grow_ctx *ctx;
     sl_err err;
-    kbuf_wr w;
 
     err = msg_createpartitions_req_decode(&r->body, r->hdr.api_version, &r->arena, &req);
     if (err) {
         req_malformed(r, err);
         return;
     }
-    resp.results = sl_arena_calloc(&r->arena, (size_t)req.topics_count + 1, sizeof *resp.results);
-    if (!resp.results) {
+    ctx = sl_arena_calloc(&r->arena, 1, sizeof *ctx);
+    if (ctx)
+        ctx->resp.results = sl_arena_calloc(&r->arena, (size_t)req.topics_count + 1,
+                                            sizeof *ctx->resp.results);
+    if (!ctx || !ctx->resp.results) {
         req_malformed(r, SL_E_NOMEM);
         return;
     }
-    resp.results_count = req.topics_count;
+    r->hctx = ctx;
+    ctx->resp.results_count = req.topics_count;
+    ctx->pending = 1;
     for (int32_t i = 0; i < req.topics_count; i++)
-        create_partitions_one(r, &req, i, &resp.results[i]);
-    resp_begin(r, &w);
-    msg_createpartitions_resp_encode(&w, r->hdr.api_version, &resp);
-    resp_finish(r, &w);
+        create_partitions_one(r, &req, i, &ctx->resp.results[i]);
+    if (--ctx->pending == 0)
+        grow_respond(r);
 }
 
 /* --- DeleteRecords ------------------------------------------------------- */

@@ -16,6 +16,7 @@ SLUICE_LATENCY_MB sets the cold data's size (default 256).
 import glob
 import multiprocessing as mp
 import os
+import select
 import threading
 import time
 
@@ -246,6 +247,11 @@ def test_metadata_p99_while_creating_and_reading_cold():
         b.close()
 
 
+def create_partitions_v0(topic, count):
+    return (w.array([w.string(topic) + w.i32(count) + w.i32(-1)]) +
+            w.i32(int(timeout(120) * 1000)) + w.i8(0))
+
+
 def metadata_error(port, topic, allow_auto_create=True):
     with w.Conn("127.0.0.1", port) as c:
         md = c.metadata([topic], version=4, allow_auto_create=allow_auto_create)
@@ -257,7 +263,8 @@ def test_topic_being_created():
     """While its partitions are made the topic is LEADER_NOT_AVAILABLE (5)
     in Metadata, a second create of it TOPIC_ALREADY_EXISTS (36); the
     CreateTopics response goes out once it is whole.  A large auto-create
-    answers 5 first, then the topic."""
+    answers 5 first, then the topic.  CreatePartitions does not hold the
+    loop either."""
     # 500 partitions: Metadata of some thousands runs out of its request's
     # memory today (a separate issue).
     parts = 500
@@ -297,6 +304,29 @@ def test_topic_being_created():
             time.sleep(0.01)
         assert answers[0] == 5 and answers[-1] == 0 and n == 40, (answers, n)
         assert set(answers) <= {0, 5}, answers
+
+        # CreatePartitions makes the new ones off the loop too: once their
+        # directories appear, Metadata still answers (with the old count)
+        # before the CreatePartitions response.
+        answered_meanwhile = []
+        with w.Conn("127.0.0.1", b.port, timeout=timeout(300)) as cp:
+            cp.send(37, 0, create_partitions_v0("wide", parts + 300))
+            while time.monotonic() < deadline and not answered_meanwhile:
+                if select.select([cp.sock], [], [], 0)[0]:
+                    break  # the response is there
+                if len(glob.glob(os.path.join(b.data_dir, "wide-*"))) > parts:
+                    err, n = metadata_error(b.port, "wide")
+                    if n == parts and not select.select([cp.sock], [], [], 0)[0]:
+                        answered_meanwhile.append(n)
+                time.sleep(0.002)
+            r = w.Reader(cp.recv()[1])
+        r.i32()
+        assert r.i32() == 1
+        r.string()
+        assert r.i16() == 0
+        assert answered_meanwhile, "Metadata waited for the whole CreatePartitions"
+        assert metadata_error(b.port, "wide") == (0, parts + 300)
+        assert len(glob.glob(os.path.join(b.data_dir, "wide-*"))) == parts + 300
     finally:
         b.close()
 

@@ -562,3 +562,51 @@ Test(catalog, create_in_steps)
     free(stray);
     cfx_fini(&f);
 }
+
+/* Adding partitions in steps: the topic keeps its count until end; one
+ * grow at a time; a topic deleted meanwhile leaves nothing of the grow. */
+static void *grow_thread(void *arg)
+{
+    void **a = arg;
+
+    a[2] = (void *)(intptr_t)catalog_grow_work(a[0], a[1]);
+    return NULL;
+}
+
+Test(catalog, grow_in_steps)
+{
+    cfx f;
+    cat_topic *t = NULL;
+    cat_grow *g = NULL, *g2 = NULL;
+    pthread_t th;
+    void *args[3];
+
+    cfx_init(&f);
+    cr_assert_eq(catalog_create(f.cat, sl_bytes_str("grows"), 2, &t), SL_OK);
+    cr_assert_eq(catalog_grow_begin(f.cat, t, 2, &g), SL_KE_INVALID_PARTITIONS);
+    cr_assert_eq(catalog_grow_begin(f.cat, t, 40, &g), SL_OK);
+    cr_assert_eq(catalog_grow_begin(f.cat, t, 50, &g2), SL_KE_INVALID_PARTITIONS,
+                 "one grow at a time");
+    cr_assert_eq(catalog_add_partitions(f.cat, t, 50), SL_KE_INVALID_PARTITIONS);
+    args[0] = f.cat;
+    args[1] = g;
+    cr_assert_eq(pthread_create(&th, NULL, grow_thread, args), 0);
+    cr_assert_eq(pthread_join(th, NULL), 0);
+    cr_assert_eq((sl_err)(intptr_t)args[2], SL_OK);
+    cr_assert_eq(cat_topic_partitions(t), 2, "not before end");
+    cr_assert_eq(count_prefixed(f.dir, "grows-"), 40);
+    cr_assert_eq(catalog_grow_end(f.cat, g, SL_OK), SL_OK);
+    cr_assert_eq(cat_topic_partitions(t), 40);
+    append_one(cat_topic_log(t, 39), 0);
+
+    /* Deleted while growing: end answers UNKNOWN_TOPIC_OR_PARTITION and
+     * removes the new directories; the name is free for a new topic. */
+    cr_assert_eq(catalog_grow_begin(f.cat, t, 45, &g), SL_OK);
+    cr_assert_eq(catalog_grow_work(f.cat, g), SL_OK);
+    cr_assert_eq(catalog_delete(f.cat, t), SL_OK);
+    cr_assert_eq(catalog_grow_end(f.cat, g, SL_OK), SL_KE_UNKNOWN_TOPIC_OR_PARTITION);
+    catalog_reap(f.cat);
+    cr_assert_eq(count_prefixed(f.dir, "grows-"), 0);
+    cr_assert_eq(catalog_create(f.cat, sl_bytes_str("grows"), 45, &t), SL_OK);
+    cfx_fini(&f);
+}
