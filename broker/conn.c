@@ -389,7 +389,7 @@ static void try_send(conn *c)
             if (!splice_warm(c, sp, (int64_t)pos, left))
                 return;
             n = sendfile(c->fd, sp->fd, &pos,
-                                 (size_t)(left > SENDFILE_CHUNK ? SENDFILE_CHUNK : left));
+                         (size_t)(left > SENDFILE_CHUNK ? SENDFILE_CHUNK : left));
 
             if (n > 0) {
                 r->splice_sent += n;
