@@ -26,6 +26,7 @@
 #include <sys/uio.h>
 
 #include "../base/arena.h"
+#include "../base/pool.h"
 #include "../base/ring.h"
 #include "../protocol/header.h"
 #include "../protocol/kbuf.h"
@@ -151,6 +152,14 @@ struct conn {
     struct msghdr msg;
     breq *iov_req[16];
     int iov_n;
+
+    /* A file range not in the page cache is read in by a worker before
+     * it is sent (conn.c, splice_warm). */
+    sl_job warm_job;
+    bool warm_busy;
+    int warm_fd; /* the worker's own dup */
+    int64_t warm_pos, warm_len;
+    int64_t send_ok_end; /* the head splice may be sent up to here unchecked */
 };
 LIST_HEAD(conn_list, conn);
 RB_HEAD(ip_count_tree, ip_count);
@@ -201,6 +210,7 @@ void budget_conn_gone(conn *c);
 struct broker {
     broker_config cfg;
     sl_ring *ring;
+    sl_pool *pool; /* background.threads workers */
     sl_io *io;
     plog_env *env;
     catalog *cat;

@@ -55,6 +55,8 @@ static const config_key keys[] = {
       "Connections accepted at once; more are closed on accept" },
     { "queued.max.requests", NULL, CT_INT, OFF(queued_max_requests), 0, 1, 1000, "32",
       "Requests of one connection in flight before the broker stops reading it" },
+    { "background.threads", NULL, CT_INT, OFF(background_threads), 0, 1, 64, "4",
+      "Worker threads for slow work kept off the event loop (cold reads, creating topics)" },
     { "connections.max.idle.ms", NULL, CT_INT, OFF(connections_max_idle_ms), 0, 1, INT64_MAX,
       "600000", "Close a connection with no traffic and nothing in flight for this long" },
     { "io.backend", NULL, CT_STRING, STR(io_backend), 0, 0, "auto",

@@ -34,6 +34,7 @@ typedef struct broker_config {
     int64_t socket_request_max_bytes;
     int64_t max_connections;
     int64_t queued_max_requests; /* per connection, in flight */
+    int64_t background_threads;  /* the worker pool (base/pool) */
     int64_t connections_max_idle_ms;
     char io_backend[16]; /* auto, io_uring or epoll */
     int64_t queued_max_request_bytes;          /* all connections; -1: no limit */

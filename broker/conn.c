@@ -16,9 +16,15 @@
  *    answered: what is held for an answer waiting behind a parked Fetch
  *    is the response.
  *  - A conn is freed only when closing, with no op in flight, no request
- *    left (storage may still hold a frame buffer) and no caller holding it.
+ *    left (storage may still hold a frame buffer), no worker reading for
+ *    it and no caller holding it.
+ *  - A file range goes out by sendfile only once its next few MiB are in
+ *    the page cache; otherwise a worker reads them in first (warm_busy),
+ *    so a cold read never stalls the loop.  Like a send, a warm-up holds
+ *    back every later response of the connection.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -38,6 +44,7 @@
 #define SENDFILE_CHUNK (1 << 30)
 /* Arena bytes a response may be built from, beyond the decoded request. */
 #define RESP_ARENA_MAX ((size_t)512 << 20)
+#define WARM_CHUNK (8 << 20) /* checked for residency at once, read in at once */
 
 static void on_recv(sl_op *op, int res, uint32_t flags);
 static void on_send(sl_op *op, int res, uint32_t flags);
@@ -78,7 +85,7 @@ static void conn_release(conn *c)
 
 static int conn_refs(conn *c)
 {
-    return c->holds + c->recv_busy + c->send_busy + c->poll_busy;
+    return c->holds + c->recv_busy + c->send_busy + c->poll_busy + c->warm_busy;
 }
 
 static void req_free(breq *r)
@@ -158,6 +165,7 @@ void conn_accepted(broker *b, int fd, const struct sockaddr *sa, socklen_t salen
     c->fd = fd;
     c->id = ++b->next_conn_id;
     c->rcap = RBUF_SIZE;
+    c->warm_fd = -1;
     c->last_active_ms = sl_now_ms();
     c->recv_op.done = on_recv;
     c->send_op.done = on_send;
@@ -372,9 +380,56 @@ static void arm_pollout(conn *c)
     c->poll_busy = true;
 }
 
+/* @worker: the range through the job's own fd, nothing else. */
+static void warm_work(sl_job *j)
+{
+    conn *c = CONTAINER_OF(j, conn, warm_job);
+
+    storage_range_load(c->warm_fd, c->warm_pos, c->warm_len);
+}
+
+static void warm_done(sl_job *j)
+{
+    conn *c = CONTAINER_OF(j, conn, warm_job);
+
+    c->warm_busy = false;
+    close(c->warm_fd);
+    c->warm_fd = -1;
+    /* Sent without a second look, even if already evicted again: a warm-up
+     * must lead to progress. */
+    c->send_ok_end = c->warm_pos + c->warm_len;
+    conn_hold(c);
+    conn_kick(c);
+    conn_release(c);
+}
+
+/* May the head splice be sent from pos now?  If its next bytes are not
+ * cached, a worker reads them in and the connection waits (false). */
+static bool splice_warm(conn *c, const resp_splice *sp, int64_t pos, int64_t left)
+{
+    int64_t n = left < WARM_CHUNK ? left : WARM_CHUNK;
+
+    if (pos < c->send_ok_end || !c->b->pool)
+        return true;
+    if (storage_range_cached(sp->fd, pos, n)) {
+        c->send_ok_end = pos + n;
+        return true;
+    }
+    c->warm_fd = fcntl(sp->fd, F_DUPFD_CLOEXEC, 0);
+    if (c->warm_fd < 0)
+        return true; /* out of fds: send as before */
+    c->warm_pos = pos;
+    c->warm_len = n;
+    c->warm_busy = true;
+    c->warm_job.work = warm_work;
+    c->warm_job.done = warm_done;
+    sl_pool_submit(c->b->pool, &c->warm_job);
+    return false;
+}
+
 static void try_send(conn *c)
 {
-    while (!c->closing && !c->send_busy && !c->poll_busy) {
+    while (!c->closing && !c->send_busy && !c->poll_busy && !c->warm_busy) {
         breq *r = TAILQ_FIRST(&c->reqs);
         struct io_uring_sqe *sqe;
 
@@ -389,8 +444,12 @@ static void try_send(conn *c)
             resp_splice *sp = &r->splices[r->splice_idx];
             off_t pos = (off_t)(sp->pos + r->splice_sent);
             int64_t left = sp->len - r->splice_sent;
-            ssize_t n = sendfile(c->fd, sp->fd, &pos,
-                                 (size_t)(left > SENDFILE_CHUNK ? SENDFILE_CHUNK : left));
+            ssize_t n;
+
+            if (!splice_warm(c, sp, (int64_t)pos, left))
+                return;
+            n = sendfile(c->fd, sp->fd, &pos,
+                         (size_t)(left > SENDFILE_CHUNK ? SENDFILE_CHUNK : left));
 
             if (n > 0) {
                 r->splice_sent += n;
@@ -398,6 +457,7 @@ static void try_send(conn *c)
                     close(sp->fd);
                     r->splice_idx++;
                     r->splice_sent = 0;
+                    c->send_ok_end = 0; /* the next range is checked afresh */
                 }
                 continue;
             }

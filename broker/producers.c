@@ -22,6 +22,15 @@
  * last_base and has CRC last_crc.  Side files are not synced, and a crash
  * may cut the log below `end`, so a snapshot counts only if that batch is
  * still in the log with the same CRC; else the log is read from its start.
+ *
+ * Loading off the loop: when more than LOAD_SYNC_MAX offsets of batch
+ * headers would have to be read (no usable snapshot, or an old one), the
+ * headers are read on the worker pool (producers_set_pool) through a
+ * plog_hdr_scan.  Meanwhile the partition's state is `loading`: the worker
+ * owns its producer tree and no loop code touches it (check answers
+ * NOT_LEADER_OR_FOLLOWER, retriable, as Kafka does while a partition is
+ * not yet ready to lead; expiry and snapshots skip it; forgetting it is
+ * left to the load's completion).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -37,6 +46,7 @@
 
 #include "../base/bytes.h"
 #include "../base/log.h"
+#include "../base/pool.h"
 #include "../protocol/crc32c.h"
 #include "../protocol/kbuf.h"
 #include "producers.h"
@@ -48,6 +58,9 @@
 #define SNAP_MAGIC "SLPS"
 #define SNAP_VERSION 1
 #define SNAP_MAX (256u << 20) /* a sanity bound: ~100 bytes per producer */
+/* Offsets of batch headers read on the loop at most; more go to the pool.
+ * Reading a header costs a pread (microseconds when cached). */
+#define LOAD_SYNC_MAX 4096
 
 typedef struct kept_batch {
     int32_t first_seq, last_seq;
@@ -71,7 +84,9 @@ typedef struct pstate {
     RB_ENTRY(pstate) node;
     plog *log;
     struct ptree producers;
-    bool dirty; /* changed since its snapshot */
+    bool dirty;     /* changed since its snapshot */
+    bool loading;   /* a worker is reading the log into `producers` */
+    bool forgotten; /* forgotten while loading: freed when the load ends */
 } pstate;
 
 static int pstate_cmp(pstate *a, pstate *b)
@@ -82,6 +97,7 @@ RB_HEAD(stree, pstate);
 RB_GENERATE_STATIC(stree, pstate, node, pstate_cmp)
 struct producers {
     struct stree states;
+    sl_pool *pool; /* NULL: every load on the loop */
     char path[4200], dir[4096];
     int64_t next_id, block_end;
 };
@@ -270,18 +286,14 @@ static sl_err batch_at(plog *log, int64_t offset, rec_batch *h)
     return e;
 }
 
-/* Read the batch headers from `from` to the high watermark to learn their
- * producers. */
-static size_t scan(pstate *s, int64_t from, int64_t now_ms)
+/* Learn the producers of the batch headers hs walks.  @any: touches only
+ * s->producers (the worker's while s is loading) and hs. */
+static size_t scan(pstate *s, plog_hdr_scan *hs, int64_t now_ms)
 {
-    int64_t off = from, end = plog_high_watermark(s->log);
     size_t nbatches = 0;
+    rec_batch h;
 
-    while (off < end) {
-        rec_batch h;
-
-        if (batch_at(s->log, off, &h) != SL_OK)
-            break;
+    while (plog_hdr_scan_next(hs, &h) == SL_OK) {
         if (h.producer_id >= 0) {
             pentry *e = entry_get(s, h.producer_id, true);
 
@@ -289,9 +301,64 @@ static size_t scan(pstate *s, int64_t from, int64_t now_ms)
                 entry_note(e, &h, h.base_offset, now_ms);
         }
         nbatches++;
-        off = h.base_offset + h.last_offset_delta + 1;
     }
     return nbatches;
+}
+
+typedef struct load_job {
+    sl_job job;
+    producers *p;
+    pstate *s;
+    plog_hdr_scan *hs;
+    int64_t now_ms, from;
+    size_t nbatches;
+    char dir[4096];
+} load_job;
+
+/* @worker */
+static void load_work(sl_job *j)
+{
+    load_job *lj = (load_job *)j;
+
+    lj->nbatches = scan(lj->s, lj->hs, lj->now_ms);
+}
+
+static void load_done(sl_job *j)
+{
+    load_job *lj = (load_job *)j;
+    pstate *s = lj->s;
+
+    plog_hdr_scan_free(lj->hs);
+    s->loading = false;
+    if (s->forgotten) {
+        state_free(s);
+    } else {
+        s->dirty = false;
+        sl_info("producers", "%s: producer state from the log (on a worker): %zu batch "
+                "headers from offset %lld", lj->dir, lj->nbatches, (long long)lj->from);
+    }
+    free(lj);
+}
+
+/* Read the headers from `from` on the pool; s answers `loading` until
+ * then.  false if that cannot start (the caller reads them itself). */
+static bool load_async(producers *p, pstate *s, plog_hdr_scan *hs, int64_t from, int64_t now_ms)
+{
+    load_job *lj = p->pool ? calloc(1, sizeof *lj) : NULL;
+
+    if (!lj)
+        return false;
+    lj->p = p;
+    lj->s = s;
+    lj->hs = hs;
+    lj->from = from;
+    lj->now_ms = now_ms;
+    snprintf(lj->dir, sizeof lj->dir, "%s", plog_dir(s->log));
+    lj->job.work = load_work;
+    lj->job.done = load_done;
+    s->loading = true;
+    sl_pool_submit(p->pool, &lj->job);
+    return true;
 }
 
 /* The snapshot's state, if it still describes the log: its end. */
@@ -433,6 +500,7 @@ static void snapshot_save(pstate *s)
 static pstate *state_get(producers *p, plog *log, int64_t now_ms)
 {
     pstate key, *s;
+    plog_hdr_scan *hs;
     int64_t from;
     bool snap;
     size_t n;
@@ -449,12 +517,19 @@ static pstate *state_get(producers *p, plog *log, int64_t now_ms)
     snap = snapshot_load(s, &from);
     if (!snap)
         from = plog_log_start(log);
+    if (plog_hdr_scan_new(log, from, &hs) != SL_OK) {
+        state_free(s);
+        return NULL;
+    }
+    RB_INSERT(stree, &p->states, s);
     /* Producers first seen now expire a full period from now. */
-    n = scan(s, from, now_ms);
+    if (plog_high_watermark(log) - from > LOAD_SYNC_MAX && load_async(p, s, hs, from, now_ms))
+        return s;
+    n = scan(s, hs, now_ms);
+    plog_hdr_scan_free(hs);
     sl_info("producers", "%s: producer state from %s and %zu batch headers from offset %lld",
             plog_dir(log), snap ? "its snapshot" : "the log", n, (long long)from);
     s->dirty = false;
-    RB_INSERT(stree, &p->states, s);
     return s;
 }
 
@@ -469,6 +544,8 @@ int producers_check(producers *p, plog *log, const rec_batch *h, int64_t now_ms,
 
     if (!s)
         return SL_KE_UNKNOWN_SERVER_ERROR;
+    if (s->loading)
+        return SL_KE_NOT_LEADER_OR_FOLLOWER;
     if (!e || e->nb == 0)
         return h->base_sequence == 0 ? PRODUCERS_APPEND : SL_KE_UNKNOWN_PRODUCER_ID;
     if (h->producer_epoch < e->epoch)
@@ -493,7 +570,7 @@ void producers_appended(producers *p, plog *log, const rec_batch *h, int64_t bas
                         int64_t now_ms)
 {
     pstate *s = state_get(p, log, now_ms);
-    pentry *e = s ? entry_get(s, h->producer_id, true) : NULL;
+    pentry *e = s && !s->loading ? entry_get(s, h->producer_id, true) : NULL;
 
     if (e) {
         entry_note(e, h, base_offset, now_ms);
@@ -512,7 +589,10 @@ void producers_forget(producers *p, plog *log)
     s = RB_FIND(stree, &p->states, &key);
     if (s) {
         RB_REMOVE(stree, &p->states, s);
-        state_free(s);
+        if (s->loading)
+            s->forgotten = true; /* the worker still has it */
+        else
+            state_free(s);
     }
 }
 
@@ -525,6 +605,8 @@ size_t producers_expire(producers *p, int64_t now_ms, int64_t expiration_ms)
         int64_t start = plog_log_start(s->log);
         pentry *e, *next;
 
+        if (s->loading)
+            continue;
         for (e = RB_MIN(ptree, &s->producers); e; e = next) {
             next = RB_NEXT(ptree, &s->producers, e);
             if (e->nb == 0 || now_ms - e->last_ms >= expiration_ms || entry_deleted(e, start)) {
@@ -543,7 +625,9 @@ void producers_snapshot(producers *p)
     pstate *s;
 
     RB_FOREACH(s, stree, &p->states) {
-        if (s->dirty)
+        if (s->dirty && !s->loading)
             snapshot_save(s);
     }
 }
+
+void producers_set_pool(producers *p, sl_pool *pool) { p->pool = pool; }

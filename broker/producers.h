@@ -20,6 +20,10 @@
  * append) or when all its batches are below the log start; it then gets
  * UNKNOWN_PRODUCER_ID (59) unless it starts again at sequence 0.
  *
+ * A load that must read many batch headers runs on the worker pool (see
+ * producers_set_pool); the partition answers NOT_LEADER_OR_FOLLOWER until
+ * it is done.
+ *
  * @loop
  */
 #ifndef SL_PRODUCERS_H
@@ -40,6 +44,11 @@ enum {
 };
 
 sl_err producers_open(producers **out, const char *data_dir, char *errstr, size_t errstr_size);
+/* Load partitions with many batch headers to read on this pool; until a
+ * load is done, producers_check answers NOT_LEADER_OR_FOLLOWER (6) for
+ * the partition.  Without a pool every load reads on the caller's thread. */
+struct sl_pool;
+void producers_set_pool(producers *p, struct sl_pool *pool);
 void producers_close(producers *p);
 
 /* A new producer id (InitProducerId); SL_E_IO if the block could not be

@@ -420,6 +420,9 @@ sl_err broker_start(broker *b, const broker_config *cfg, char *errstr, size_t er
     err = open_ring(b, errstr, errstr_size);
     if (err)
         return err;
+    err = sl_pool_new(&b->pool, b->ring, (int)cfg->background_threads, errstr, errstr_size);
+    if (err)
+        return err;
     b->io = sl_io_uring_new(b->ring);
     if (!b->io || plog_env_new(&b->env, b->io) != SL_OK) {
         snprintf(errstr, errstr_size, "out of memory");
@@ -446,6 +449,7 @@ sl_err broker_start(broker *b, const broker_config *cfg, char *errstr, size_t er
     err = producers_open(&b->prods, cfg->log_dirs, errstr, errstr_size);
     if (err)
         return err;
+    producers_set_pool(b->prods, b->pool);
     b->groups = grp_coord_new(b);
     if (!b->groups) {
         snprintf(errstr, errstr_size, "out of memory");
@@ -545,7 +549,8 @@ int broker_run(broker *b)
         if (!TAILQ_EMPTY(&b->kicks))
             wait = 0;
         if (b->stopping) {
-            if (b->nconns == 0 && plog_env_pending(b->env) == 0)
+            if (b->nconns == 0 && plog_env_pending(b->env) == 0 &&
+                sl_pool_pending(b->pool) == 0)
                 break;
             if (sl_now_ms() > b->stop_deadline_ms) {
                 conn *c, *next;
@@ -597,6 +602,8 @@ void broker_free(broker *b)
     sl_io_free(b->io);
     sl_ring_free(b->ring);
     b->ring = NULL;
+    sl_pool_free(b->pool); /* after the ring: its eventfd read goes with it */
+    b->pool = NULL;
     /* Last: every file of the directory is closed by now. */
     storage_dir_unlock(b->dir_lock_fd);
     b->dir_lock_fd = -1;

@@ -17,6 +17,18 @@
  * wait in a graveyard until their appends, syncs and unlinks complete
  * (catalog_reap), then their files go.  catalog_open removes any such
  * directory a crash left behind.
+ *
+ * Creating a topic can take seconds (thousands of directories, each with
+ * a few fsyncs), so it comes in three steps: catalog_create_begin (@loop)
+ * reserves the name on the `creating` list, where catalog_find does not
+ * look but catalog_creating and a second create of the name do;
+ * catalog_create_work (@any, e.g. a worker thread) makes the directories
+ * and logs; catalog_create_end (@loop) publishes the topic or drops it.
+ * Threads: the catalog is single-threaded; while a topic is being created
+ * only the work step touches it (its logs, directories and overrides),
+ * and the loop touches nothing of it but the name (the creating list
+ * holds the pointer, and the name never changes).  catalog_create is the
+ * three steps in a row.
  */
 #include "storage_int.h"
 
@@ -29,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 
 #include "../base/log.h"
 
@@ -44,6 +57,17 @@ struct cat_topic {
     int32_t nparts;
     plog **logs;
     char *overrides; /* NULL: none */
+    plog_config create_cfg; /* while being created: the logs' settings */
+    struct cat_grow *grow;  /* partitions being added, or NULL */
+};
+
+/* Partitions being added to a topic (catalog_grow_begin): made into a
+ * shadow of the topic that only the work step touches. */
+struct cat_grow {
+    cat_topic *t;        /* NULL once the topic was deleted meanwhile */
+    cat_topic shadow;    /* name and id copied; logs[old, new) made here */
+    int32_t old, total;
+    plog_config cfg;
 };
 
 struct catalog {
@@ -55,6 +79,8 @@ struct catalog {
     plog **grave; /* logs of deleted topics, I/O still in flight; their
                      dir is the renamed one */
     size_t ngrave, capgrave;
+    cat_topic **creating; /* being created (unsorted, few) */
+    size_t ncreating, capcreating;
 };
 
 bool catalog_valid_name(sl_bytes name)
@@ -105,6 +131,19 @@ cat_topic *catalog_find(catalog *c, sl_bytes name)
         return NULL;
     i = lower_bound(c, name);
     return i < c->n && name_cmp(name, c->topics[i]->name) == 0 ? c->topics[i] : NULL;
+}
+
+static ssize_t creating_index(const catalog *c, sl_bytes name)
+{
+    for (size_t i = 0; i < c->ncreating; i++)
+        if (name_cmp(name, c->creating[i]->name) == 0)
+            return (ssize_t)i;
+    return -1;
+}
+
+bool catalog_creating(const catalog *c, sl_bytes name)
+{
+    return !name.null && creating_index(c, name) >= 0;
 }
 
 cat_topic *catalog_find_id(catalog *c, const uint8_t id[16])
@@ -219,19 +258,28 @@ static void topic_free(cat_topic *t)
     free(t);
 }
 
+/* Room for one more in an array of n topic pointers (doubling). */
+static sl_err topics_room(cat_topic ***v, size_t n, size_t *cap)
+{
+    cat_topic **nv;
+    size_t ncap;
+
+    if (n < *cap)
+        return SL_OK;
+    ncap = *cap ? *cap * 2 : 16;
+    if (!(nv = realloc(*v, ncap * sizeof *nv)))
+        return SL_E_NOMEM;
+    *v = nv;
+    *cap = ncap;
+    return SL_OK;
+}
+
 static sl_err insert_topic(catalog *c, cat_topic *t)
 {
     size_t i = lower_bound(c, sl_bytes_str(t->name));
 
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 16;
-        cat_topic **v = realloc(c->topics, cap * sizeof *v);
-
-        if (!v)
-            return SL_E_NOMEM;
-        c->topics = v;
-        c->cap = cap;
-    }
+    if (topics_room(&c->topics, c->n, &c->cap) != SL_OK)
+        return SL_E_NOMEM;
     memmove(c->topics + i + 1, c->topics + i, (c->n - i) * sizeof *c->topics);
     c->topics[i] = t;
     c->n++;
@@ -494,6 +542,9 @@ void catalog_close(catalog *c)
     for (size_t i = 0; i < c->n; i++)
         topic_free(c->topics[i]);
     free(c->topics);
+    if (c->ncreating)
+        sl_warn("storage", "closing with %zu topics still being created", c->ncreating);
+    free(c->creating);
     catalog_reap(c);
     /* Still busy: orphan their I/O; the directories go at the next open. */
     for (size_t i = 0; i < c->ngrave; i++)
@@ -609,7 +660,7 @@ static sl_err create_parts(catalog *c, cat_topic *t, int32_t from, int32_t to,
     return e;
 }
 
-sl_err catalog_create(catalog *c, sl_bytes name, int32_t partitions, cat_topic **out)
+sl_err catalog_create_begin(catalog *c, sl_bytes name, int32_t partitions, cat_topic **out)
 {
     cat_topic *t;
     sl_err e;
@@ -618,8 +669,10 @@ sl_err catalog_create(catalog *c, sl_bytes name, int32_t partitions, cat_topic *
         return SL_KE_INVALID_TOPIC_EXCEPTION;
     if (partitions <= 0 || partitions > CAT_PARTITIONS_MAX)
         return SL_KE_INVALID_PARTITIONS;
-    if (catalog_find(c, name))
+    if (catalog_find(c, name) || catalog_creating(c, name))
         return SL_KE_TOPIC_ALREADY_EXISTS;
+    if (topics_room(&c->creating, c->ncreating, &c->capcreating) != SL_OK)
+        return SL_E_NOMEM;
     t = calloc(1, sizeof *t);
     if (!t || !(t->name = strndup((const char *)name.p, name.n)) ||
         !(t->logs = calloc((size_t)partitions, sizeof *t->logs))) {
@@ -627,39 +680,135 @@ sl_err catalog_create(catalog *c, sl_bytes name, int32_t partitions, cat_topic *
         return SL_E_NOMEM;
     }
     e = storage_random_id(t->id);
-    if (e == SL_OK)
-        e = create_parts(c, t, 0, partitions, &c->cfg);
-    t->nparts = partitions;
-    if (e == SL_OK && (e = insert_topic(c, t)) != SL_OK)
-        undo_parts(c, t, 0, partitions, NULL);
     if (e != SL_OK) {
         topic_free(t);
         return e;
     }
-    if (out)
-        *out = t;
+    t->nparts = partitions;
+    t->create_cfg = c->cfg;
+    c->creating[c->ncreating++] = t;
+    *out = t;
     return SL_OK;
+}
+
+sl_err catalog_create_work(catalog *c, cat_topic *t)
+{
+    return create_parts(c, t, 0, t->nparts, &t->create_cfg);
+}
+
+static void catalog_create_undo(catalog *c, cat_topic *t)
+{
+    sl_io *io = plog_env_io(c->env);
+
+    undo_parts(c, t, 0, t->nparts, NULL);
+    io->ops->sync_dir(io, c->dir);
+}
+
+sl_err catalog_create_end(catalog *c, cat_topic *t, sl_err err)
+{
+    ssize_t k = creating_index(c, sl_bytes_str(t->name));
+
+    if (k >= 0)
+        c->creating[k] = c->creating[--c->ncreating];
+    if (err == SL_OK && (err = insert_topic(c, t)) != SL_OK)
+        catalog_create_undo(c, t);
+    if (err != SL_OK) {
+        /* A caller's own step failed after a good work: undo it here. */
+        for (int32_t i = 0; i < t->nparts; i++) {
+            if (t->logs[i]) {
+                catalog_create_undo(c, t);
+                break;
+            }
+        }
+        topic_free(t);
+    }
+    return err;
+}
+
+sl_err catalog_create(catalog *c, sl_bytes name, int32_t partitions, cat_topic **out)
+{
+    cat_topic *t;
+    sl_err e = catalog_create_begin(c, name, partitions, &t);
+
+    if (e != SL_OK)
+        return e;
+    e = catalog_create_end(c, t, catalog_create_work(c, t));
+    if (e == SL_OK && out)
+        *out = t;
+    return e;
+}
+
+sl_err catalog_grow_begin(catalog *c, cat_topic *t, int32_t new_total, cat_grow **out)
+{
+    cat_grow *g;
+
+    if (new_total <= t->nparts || new_total > CAT_PARTITIONS_MAX)
+        return SL_KE_INVALID_PARTITIONS;
+    if (t->grow)
+        return SL_KE_INVALID_PARTITIONS; /* one change at a time */
+    g = calloc(1, sizeof *g);
+    if (!g || !(g->shadow.name = strdup(t->name)) ||
+        !(g->shadow.logs = calloc((size_t)new_total, sizeof *g->shadow.logs))) {
+        if (g)
+            free(g->shadow.name);
+        free(g);
+        return SL_E_NOMEM;
+    }
+    memcpy(g->shadow.id, t->id, 16);
+    g->shadow.nparts = new_total;
+    g->t = t;
+    g->old = t->nparts;
+    g->total = new_total;
+    g->cfg = t->nparts ? *plog_get_config(t->logs[0]) : c->cfg;
+    t->grow = g;
+    *out = g;
+    return SL_OK;
+}
+
+sl_err catalog_grow_work(catalog *c, cat_grow *g)
+{
+    return create_parts(c, &g->shadow, g->old, g->total, &g->cfg);
+}
+
+static void grow_free(cat_grow *g)
+{
+    free(g->shadow.logs);
+    free(g->shadow.name);
+    free(g);
+}
+
+sl_err catalog_grow_end(catalog *c, cat_grow *g, sl_err err)
+{
+    cat_topic *t = g->t;
+    plog **logs = NULL;
+
+    if (err == SL_OK && !t)
+        err = SL_KE_UNKNOWN_TOPIC_OR_PARTITION; /* deleted meanwhile */
+    if (err == SL_OK && !(logs = realloc(t->logs, (size_t)g->total * sizeof *logs)))
+        err = SL_E_NOMEM;
+    if (err == SL_OK) {
+        t->logs = logs;
+        memcpy(t->logs + g->old, g->shadow.logs + g->old,
+               (size_t)(g->total - g->old) * sizeof *logs);
+        t->nparts = g->total;
+    } else if (g->shadow.logs[g->old]) { /* made, but not wanted now */
+        sl_io *io = plog_env_io(c->env);
+
+        undo_parts(c, &g->shadow, g->old, g->total, NULL);
+        io->ops->sync_dir(io, c->dir);
+    }
+    if (t)
+        t->grow = NULL;
+    grow_free(g);
+    return err;
 }
 
 sl_err catalog_add_partitions(catalog *c, cat_topic *t, int32_t new_total)
 {
-    plog_config cfg = t->nparts ? *plog_get_config(t->logs[0]) : c->cfg;
-    int32_t old = t->nparts;
-    plog **logs;
-    sl_err e;
+    cat_grow *g;
+    sl_err e = catalog_grow_begin(c, t, new_total, &g);
 
-    if (new_total <= old || new_total > CAT_PARTITIONS_MAX)
-        return SL_KE_INVALID_PARTITIONS;
-    logs = realloc(t->logs, (size_t)new_total * sizeof *logs);
-    if (!logs)
-        return SL_E_NOMEM;
-    t->logs = logs;
-    for (int32_t i = old; i < new_total; i++)
-        logs[i] = NULL;
-    e = create_parts(c, t, old, new_total, &cfg);
-    if (e == SL_OK)
-        t->nparts = new_total;
-    return e;
+    return e != SL_OK ? e : catalog_grow_end(c, g, catalog_grow_work(c, g));
 }
 
 sl_err catalog_delete(catalog *c, cat_topic *t)
@@ -711,6 +860,8 @@ sl_err catalog_delete(catalog *c, cat_topic *t)
     c->n--;
     for (int32_t p = 0; p < t->nparts; p++)
         c->grave[c->ngrave++] = t->logs[p];
+    if (t->grow)
+        t->grow->t = NULL; /* its end undoes what it made */
     t->nparts = 0; /* the logs are the graveyard's now */
     topic_free(t);
     catalog_reap(c);

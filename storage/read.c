@@ -8,6 +8,12 @@
  * segment's `written` is a whole batch whose write has completed (log.c,
  * invariant 3), so the batch headers met there are ours and complete.  A
  * read never blocks on or changes the append path.
+ *
+ * Residency (storage_range_cached, storage_range_load): whether a file
+ * range is in the page cache, so the broker can send it zero-copy without
+ * the loop waiting on the disk, and a blocking read that brings it in.
+ * Both touch only the fd they are given (a dup the caller owns), never a
+ * plog: storage_range_load is the one call here a worker thread may make.
  */
 #include "storage_int.h"
 
@@ -15,6 +21,8 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "../base/log.h"
@@ -132,15 +140,15 @@ sl_err plog_read(plog *l, int64_t offset, int64_t max_bytes, plog_slice *out)
  */
 #define FIND_MAX_PLAIN (64u << 20)
 
-/* The first record of the batch at pos with timestamp >= ts: the exact
- * record, as Kafka answers, decompressing the batch if it is compressed.
- * Falls back to the batch's base offset and max timestamp (never an error)
- * when the batch cannot be read, decompressed or iterated. */
-static void first_record_at(plog *l, seg *s, int64_t pos, const rec_batch *h, int64_t ts,
+/* The first record of the batch at pos of fd with timestamp >= ts: the
+ * exact record, as Kafka answers, decompressing the batch if it is
+ * compressed.  The batch's base offset and max timestamp (never an error)
+ * when it cannot be read, decompressed or iterated.  Reads fd with plain
+ * pread: @any (a worker may run it on its own dup). */
+static void first_record_at(int fd, int64_t pos, const rec_batch *h, int64_t ts,
                             int64_t *offset, int64_t *timestamp)
 {
-    sl_io *io = plog_env_io(l->env);
-    size_t size = rec_batch_size(h);
+    size_t size = rec_batch_size(h), got = 0;
     uint8_t *buf;
     rec_iter it;
     rec_record r;
@@ -154,8 +162,15 @@ static void first_record_at(plog *l, seg *s, int64_t pos, const rec_batch *h, in
     buf = malloc(size);
     if (!buf)
         return;
-    if (io->ops->pread(io, s->log_fd, buf, size, (off_t)pos) != (int64_t)size)
-        goto out;
+    while (got < size) {
+        ssize_t n = pread(fd, buf + got, size - got, (off_t)pos + (off_t)got);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            goto out;
+        got += (size_t)n;
+    }
     if (h->attributes & REC_ATTR_CODEC_MASK) {
         uint8_t *plain;
         size_t n;
@@ -182,12 +197,14 @@ out:
     free(buf);
 }
 
-sl_err plog_offset_for_time(plog *l, int64_t ts, int64_t *offset, int64_t *timestamp)
+sl_err plog_offset_for_time_begin(plog *l, int64_t ts, int64_t *offset, int64_t *timestamp,
+                                 plog_time_probe *probe)
 {
     sl_io *io = plog_env_io(l->env);
 
     *offset = -1;
     *timestamp = -1;
+    probe->fd = -1;
     for (size_t k = seg_find(l, l->log_start); k < l->nseg; k++) {
         seg *s = l->segs[k];
         int64_t pos;
@@ -205,9 +222,21 @@ sl_err plog_offset_for_time(plog *l, int64_t ts, int64_t *offset, int64_t *times
             if (e != SL_OK)
                 return e == SL_E_SHORT || e == SL_KE_CORRUPT_MESSAGE ? SL_E_IO : e;
             if (h.max_timestamp >= ts && h.base_offset + h.last_offset_delta >= l->log_start) {
-                first_record_at(l, s, pos, &h, ts, offset, timestamp);
+                *offset = h.base_offset;
+                *timestamp = h.max_timestamp;
                 if (*offset < l->log_start) /* Kafka: max(found, log start) */
                     *offset = l->log_start;
+                if (h.attributes & REC_ATTR_LOG_APPEND_TIME)
+                    return SL_OK;
+                /* The records must be read (and maybe decompressed). */
+                probe->fd = fcntl(s->log_fd, F_DUPFD_CLOEXEC, 0);
+                if (probe->fd < 0)
+                    return SL_OK; /* out of fds: the batch answer */
+                probe->pos = pos;
+                probe->hdr = h;
+                probe->ts = ts;
+                probe->log_start = l->log_start;
+                probe->heavy = (h.attributes & REC_ATTR_CODEC_MASK) != 0;
                 return SL_OK;
             }
             pos += (int64_t)rec_batch_size(&h);
@@ -216,4 +245,197 @@ sl_err plog_offset_for_time(plog *l, int64_t ts, int64_t *offset, int64_t *times
             break; /* the rest is not below the high watermark */
     }
     return SL_OK;
+}
+
+void plog_time_probe_run(plog_time_probe *p, int64_t *offset, int64_t *timestamp)
+{
+    first_record_at(p->fd, p->pos, &p->hdr, p->ts, offset, timestamp);
+    if (*offset < p->log_start)
+        *offset = p->log_start;
+    close(p->fd);
+    p->fd = -1;
+}
+
+sl_err plog_offset_for_time(plog *l, int64_t ts, int64_t *offset, int64_t *timestamp)
+{
+    plog_time_probe probe;
+    sl_err e = plog_offset_for_time_begin(l, ts, offset, timestamp, &probe);
+
+    if (e == SL_OK && probe.fd >= 0)
+        plog_time_probe_run(&probe, offset, timestamp);
+    return e;
+}
+
+/* --- batch headers off the loop ---------------------------------------------- */
+
+typedef struct scan_seg {
+    int fd; /* a dup: the scan's own */
+    int64_t pos, end;
+} scan_seg;
+
+struct plog_hdr_scan {
+    scan_seg *segs;
+    size_t n, i;
+    int64_t from;
+};
+
+sl_err plog_hdr_scan_new(plog *l, int64_t from, plog_hdr_scan **out)
+{
+    plog_hdr_scan *hs = calloc(1, sizeof *hs);
+    size_t k0;
+
+    if (!hs)
+        return SL_E_NOMEM;
+    if (from < l->log_start)
+        from = l->log_start;
+    hs->from = from;
+    k0 = seg_find(l, from);
+    hs->segs = calloc(l->nseg - k0 + 1, sizeof *hs->segs);
+    if (!hs->segs) {
+        free(hs);
+        return SL_E_NOMEM;
+    }
+    for (size_t k = k0; k < l->nseg && from < l->hwm; k++) {
+        seg *sg = l->segs[k];
+        scan_seg *ss = &hs->segs[hs->n];
+
+        /* Below `written` every byte is a whole batch of ours (log.c). */
+        ss->pos = k == k0 ? seg_index_lookup(sg, from) : 0;
+        ss->end = sg->written;
+        if (ss->pos >= ss->end)
+            continue;
+        ss->fd = fcntl(sg->log_fd, F_DUPFD_CLOEXEC, 0);
+        if (ss->fd < 0) {
+            sl_err e = sl_err_from_errno(-errno);
+
+            plog_hdr_scan_free(hs);
+            return e;
+        }
+        hs->n++;
+    }
+    *out = hs;
+    return SL_OK;
+}
+
+sl_err plog_hdr_scan_next(plog_hdr_scan *hs, rec_batch *h)
+{
+    while (hs->i < hs->n) {
+        scan_seg *ss = &hs->segs[hs->i];
+        uint8_t hdr[REC_HEADER_SIZE];
+
+        if (ss->end - ss->pos < REC_HEADER_SIZE) {
+            hs->i++;
+            continue;
+        }
+        if (pread(ss->fd, hdr, sizeof hdr, (off_t)ss->pos) != (ssize_t)sizeof hdr)
+            return SL_E_IO;
+        /* SL_E_SHORT for a header alone, with the fields filled. */
+        if (rec_batch_peek(hdr, sizeof hdr, h) == SL_E_MALFORMED)
+            return SL_E_MALFORMED;
+        ss->pos += (int64_t)rec_batch_size(h);
+        if (h->base_offset + h->last_offset_delta >= hs->from)
+            return SL_OK;
+    }
+    return SL_E_NOTFOUND;
+}
+
+void plog_hdr_scan_free(plog_hdr_scan *hs)
+{
+    if (!hs)
+        return;
+    for (size_t k = 0; k < hs->n; k++)
+        close(hs->segs[k].fd);
+    free(hs->segs);
+    free(hs);
+}
+
+/* --- residency ------------------------------------------------------------ */
+
+/* cachestat(2), Linux 6.5: Debian 12's headers predate it. */
+#ifndef __NR_cachestat
+#define __NR_cachestat 451
+#endif
+struct sl_cachestat_range {
+    uint64_t off, len;
+};
+struct sl_cachestat {
+    uint64_t nr_cache, nr_dirty, nr_writeback, nr_evicted, nr_recently_evicted;
+};
+
+#define PAGE_OF(x, pg) ((x) / (pg) * (pg))
+
+/* Older kernels: map the range and ask mincore.  A map is not free, but it
+ * is only made once per few MiB sent. */
+int storage_mincore_cached(int fd, int64_t pos, int64_t len)
+{
+    long pg = sysconf(_SC_PAGESIZE);
+    int64_t start = PAGE_OF(pos, pg);
+    size_t maplen = (size_t)(pos + len - start), npages = (maplen + (size_t)pg - 1) / (size_t)pg;
+    unsigned char vec[4096]; /* 16 MiB of 4 KiB pages: more than a warm-up asks */
+    void *m;
+    int res = 1;
+
+    if (npages > sizeof vec)
+        return -1;
+    m = mmap(NULL, maplen, PROT_READ, MAP_SHARED, fd, (off_t)start);
+    if (m == MAP_FAILED)
+        return -1;
+    if (mincore(m, maplen, vec) < 0)
+        res = -1;
+    for (size_t i = 0; res == 1 && i < npages; i++)
+        if (!(vec[i] & 1))
+            res = 0;
+    munmap(m, maplen);
+    return res;
+}
+
+bool storage_range_cached(int fd, int64_t pos, int64_t len)
+{
+    static int have_cachestat = 1;
+    long pg = sysconf(_SC_PAGESIZE);
+    int res;
+
+    if (len <= 0)
+        return true;
+    if (have_cachestat) {
+        struct sl_cachestat_range r = { (uint64_t)pos, (uint64_t)len };
+        struct sl_cachestat cs;
+        uint64_t first = (uint64_t)pos / (uint64_t)pg;
+        uint64_t last = (uint64_t)(pos + len - 1) / (uint64_t)pg;
+
+        if (syscall(__NR_cachestat, fd, &r, &cs, 0) == 0)
+            return cs.nr_cache >= last - first + 1;
+        if (errno != ENOSYS && errno != EPERM)
+            return true; /* cannot tell: send as before */
+        have_cachestat = 0;
+    }
+    res = storage_mincore_cached(fd, pos, len);
+    return res != 0; /* unknown (-1): send as before */
+}
+
+sl_err storage_range_load(int fd, int64_t pos, int64_t len)
+{
+    enum { CHUNK = 1 << 20 };
+    uint8_t *buf = malloc(CHUNK);
+    sl_err e = SL_OK;
+
+    if (!buf)
+        return SL_E_NOMEM;
+    /* Ask for all of it at once, so the disk sees one large read, then
+     * wait for it page by page. */
+    posix_fadvise(fd, (off_t)pos, (off_t)len, POSIX_FADV_WILLNEED);
+    while (len > 0) {
+        ssize_t n = pread(fd, buf, (size_t)(len < CHUNK ? len : CHUNK), (off_t)pos);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            e = n < 0 ? sl_err_from_errno(-errno) : SL_OK; /* short file: the send says so */
+            break;
+        }
+        pos += n;
+        len -= n;
+    }
+    free(buf);
+    return e;
 }

@@ -27,6 +27,7 @@
 
 #include "../base/bytes.h"
 #include "../base/err.h"
+#include "../protocol/records.h"
 #include "io.h"
 
 /* A log's policy, by Kafka's topic setting names (the broker's log.*
@@ -204,6 +205,27 @@ typedef struct plog_slice {
  */
 sl_err plog_read(plog *l, int64_t offset, int64_t max_bytes, plog_slice *out);
 
+/* The headers of the batches from `from` (the one holding it, or the log
+ * start if larger) to the high watermark at the time of plog_hdr_scan_new,
+ * read through the scan's own dups of the segment files: _new is @loop,
+ * _next and _free are @any (a worker may walk the scan while the loop
+ * appends; later appends are not seen).  _next: SL_OK and the header,
+ * SL_E_NOTFOUND at the end, or SL_E_IO / SL_E_MALFORMED. */
+typedef struct plog_hdr_scan plog_hdr_scan;
+sl_err plog_hdr_scan_new(plog *l, int64_t from, plog_hdr_scan **out);
+sl_err plog_hdr_scan_next(plog_hdr_scan *hs, rec_batch *h);
+void plog_hdr_scan_free(plog_hdr_scan *hs);
+
+/* Whether every page of [pos, pos + len) of fd is in the page cache, so
+ * a sendfile of it will not wait on the disk: cachestat(2), or mincore on
+ * a map where the kernel lacks it; true when residency cannot be told
+ * (the caller sends as it always did).  One or three syscalls.  @any */
+bool storage_range_cached(int fd, int64_t pos, int64_t len);
+/* Read [pos, pos + len) of fd into the page cache and wait for it
+ * (blocking: for a worker thread).  fd is the caller's (a plog_slice's
+ * dup).  @any */
+sl_err storage_range_load(int fd, int64_t pos, int64_t len);
+
 /* ListOffsets by time: in the first batch at or after the log start
  * whose max timestamp is >= ts, the first record whose timestamp is >= ts
  * and that timestamp (Kafka's answer), decompressing a compressed batch
@@ -214,6 +236,22 @@ sl_err plog_read(plog *l, int64_t offset, int64_t max_bytes, plog_slice *out);
  * index finds the segment and the place in it; then a few batch headers
  * are read. */
 sl_err plog_offset_for_time(plog *l, int64_t ts, int64_t *offset, int64_t *timestamp);
+/* The same in two steps, so that reading and decompressing the batch can
+ * run on a worker.  begin (@loop) finds the batch and gives the batch
+ * answer in *offset and *timestamp; if the batch's records must be read,
+ * probe->fd is >= 0 (a dup of the segment file, the probe's own) and
+ * probe->heavy says whether it must be decompressed too.  Then
+ * plog_time_probe_run (@any: it touches only the probe) reads the records,
+ * overwrites the answer with the exact record's, and closes the fd. */
+typedef struct plog_time_probe {
+    int fd;
+    bool heavy;
+    int64_t pos, ts, log_start;
+    rec_batch hdr;
+} plog_time_probe;
+sl_err plog_offset_for_time_begin(plog *l, int64_t ts, int64_t *offset, int64_t *timestamp,
+                                 plog_time_probe *probe);
+void plog_time_probe_run(plog_time_probe *p, int64_t *offset, int64_t *timestamp);
 
 /* --- catalog: topics of a data directory -------------------------------- */
 
@@ -235,10 +273,39 @@ cat_topic *catalog_find_id(catalog *c, const uint8_t id[16]);
  * partition's partition.metadata, as Kafka does).  SL_KE_TOPIC_ALREADY_EXISTS,
  * SL_KE_INVALID_TOPIC_EXCEPTION, SL_KE_INVALID_PARTITIONS. */
 sl_err catalog_create(catalog *c, sl_bytes name, int32_t partitions, cat_topic **out);
+/* The same in three steps, so the slow one runs off the loop:
+ *  begin (@loop): the checks above, then the name is reserved: the topic
+ *    is "being created" (catalog_creating true; catalog_find, find_id, at
+ *    and count do not see it; a second create gets TOPIC_ALREADY_EXISTS);
+ *  work (@any, once): the directories and logs; on error nothing is left.
+ *    Touches only t (its logs, its directories), the catalog's immutable
+ *    settings, and sl_io's synchronous calls: safe on a worker while the
+ *    loop runs.  cat_topic_set_overrides and cat_topic_set_config on t are
+ *    safe there too, after a good work;
+ *  end (@loop): err SL_OK publishes t and returns SL_OK (or an error if
+ *    that fails: then all is undone); an error (work's, or a later step's
+ *    of the caller) drops t and removes whatever was made.  t is invalid
+ *    after an error. */
+sl_err catalog_create_begin(catalog *c, sl_bytes name, int32_t partitions, cat_topic **out);
+sl_err catalog_create_work(catalog *c, cat_topic *t);
+sl_err catalog_create_end(catalog *c, cat_topic *t, sl_err err);
+/* Is a topic of this name being created (begun, not ended)? */
+bool catalog_creating(const catalog *c, sl_bytes name);
 /* Grow a topic to new_total partitions: new directories with the topic's
  * id, logs with partition 0's settings.  SL_KE_INVALID_PARTITIONS if
  * new_total is not larger (or too large); on error nothing changed. */
 sl_err catalog_add_partitions(catalog *c, cat_topic *t, int32_t new_total);
+/* The same in three steps, so the slow one runs off the loop (as
+ * catalog_create_begin/_work/_end): begin (@loop) checks (INVALID_PARTITIONS,
+ * also while another grow of t is under way) and copies what work needs;
+ * the topic keeps its partitions until end.  work (@any) makes the new
+ * partitions, touching only the cat_grow.  end (@loop) adds them to t, or
+ * on an error (work's, the caller's, or UNKNOWN_TOPIC_OR_PARTITION if t
+ * was deleted meanwhile) removes what was made.  g is freed by end. */
+typedef struct cat_grow cat_grow;
+sl_err catalog_grow_begin(catalog *c, cat_topic *t, int32_t new_total, cat_grow **out);
+sl_err catalog_grow_work(catalog *c, cat_grow *g);
+sl_err catalog_grow_end(catalog *c, cat_grow *g, sl_err err);
 /* Delete a topic: it leaves every lookup (find, find_id, at, count) at
  * once, each partition directory is renamed <topic>-<p>.<32 hex>-delete
  * (Kafka's style; catalog_open removes such leftovers) and its logs wait

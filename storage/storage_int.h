@@ -226,4 +226,9 @@ sl_err plog_roll(plog *l);
 void plog_env_hold(plog_env *env);
 void plog_env_release(plog_env *env);
 
+/* read.c: residency by mincore on a map of the range, for kernels without
+ * cachestat (storage_range_cached): 1 all cached, 0 not, -1 unknown (a
+ * range of more than 4096 pages, or the map failed). */
+int storage_mincore_cached(int fd, int64_t pos, int64_t len);
+
 #endif

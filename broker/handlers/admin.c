@@ -4,8 +4,10 @@
  *
  * One broker is the whole cluster: it is the controller, every replica
  * list is [this broker], replication factor 1.  Topic changes are done
- * before the response goes out (the catalog's work is synchronous), except
- * DeleteTopics, which answers once the deleted topic's committed offsets
+ * before the response goes out.  CreateTopics makes its topics on the
+ * worker pool (topic_create.c), CreatePartitions its partitions
+ * (catalog_grow_*), and each answers when the last one is made or failed;
+ * DeleteTopics answers once the deleted topic's committed offsets
  * are durably removed.  Per-topic errors follow Apache Kafka's
  * (ZkAdminManager / ControllerApis) codes and messages.
  */
@@ -20,27 +22,13 @@
 #include "../offsets.h"
 #include "../producers.h"
 #include "../topic_config.h"
+#include "../topic_create.h"
 
 #define KE_INVALID_REPLICA_ASSIGNMENT 39 /* Kafka's INVALID_REPLICA_ASSIGNMENT */
 
 static int16_t storage_code(sl_err e)
 {
     return e > 0 ? (int16_t)e : SL_KE_KAFKA_STORAGE_ERROR;
-}
-
-/* Resolve and apply a topic's overrides to its logs (after a change). */
-static sl_err apply_overrides(broker *b, cat_topic *t)
-{
-    plog_config pc;
-    int64_t maxmsg;
-    char why[256];
-    sl_err e = tcfg_resolve(&b->cfg, cat_topic_overrides(t), &pc, &maxmsg, why, sizeof why);
-
-    if (!e)
-        e = cat_topic_set_config(t, &pc);
-    if (e)
-        sl_warn("admin", "topic %s: config not applied: %s", cat_topic_name(t), why);
-    return e;
 }
 
 /* --- CreateTopics -------------------------------------------------------- */
@@ -107,15 +95,99 @@ static bool assignments_cover(const msg_createtopics_req_topic *tin)
     return true;
 }
 
+typedef struct create_ctx {
+    msg_createtopics_resp resp;
+    int pending; /* topics being made, plus one while the handler runs */
+} create_ctx;
+
+/* A topic of the request being made on the pool. */
+typedef struct create_wait {
+    breq *r;
+    msg_createtopics_resp_topic *out;
+    const char *overrides; /* in r's arena */
+    int32_t nparts;
+} create_wait;
+
+static void create_respond(breq *r)
+{
+    create_ctx *ctx = r->hctx;
+    kbuf_wr w;
+
+    resp_begin(r, &w);
+    msg_createtopics_resp_encode(&w, r->hdr.api_version, &ctx->resp);
+    resp_finish(r, &w);
+}
+
+/* The answer for a topic made (or that validate_only would make). */
+static void create_fill(breq *r, msg_createtopics_resp_topic *out, int32_t nparts,
+                        const char *overrides)
+{
+    broker *b = r->c->b;
+
+    out->num_partitions = nparts;
+    out->replication_factor = 1;
+    if (r->hdr.api_version >= 5) {
+        cfg_list cl = { .r = r };
+
+        tcfg_each(&b->cfg, overrides ? overrides : "", add_created_config, &cl);
+        if (!cl.oom) {
+            out->configs = cl.v;
+            out->configs_count = cl.n;
+        }
+    }
+}
+
+static void on_topic_created(void *ud, sl_err e, cat_topic *t)
+{
+    create_wait *cw = ud;
+    breq *r = cw->r;
+    create_ctx *ctx = r->hctx;
+
+    if (e) {
+        cw->out->error_code = storage_code(e);
+        cw->out->error_message = req_printf(r, "creating the topic failed: %s", sl_err_str(e));
+    } else {
+        memcpy(cw->out->topic_id, cat_topic_id(t), 16);
+        create_fill(r, cw->out, cw->nparts, cw->overrides);
+    }
+    if (--ctx->pending == 0)
+        create_respond(r);
+}
+
+/* Start making the topic; its answer is filled in when it is made. */
+static void create_start(breq *r, const msg_createtopics_req_topic *tin, int32_t nparts,
+                         const char *overrides, msg_createtopics_resp_topic *out)
+{
+    create_ctx *ctx = r->hctx;
+    create_wait *cw = sl_arena_alloc(&r->arena, sizeof *cw);
+    sl_err e = SL_E_NOMEM;
+
+    if (cw) {
+        cw->r = r;
+        cw->out = out;
+        cw->nparts = nparts;
+        cw->overrides = overrides ? req_cstr(r, sl_bytes_str(overrides)) : NULL;
+        if (!overrides || cw->overrides)
+            e = topic_create_start(r->c->b, tin->name, nparts, overrides, on_topic_created, cw);
+    }
+    if (e) {
+        out->error_code = storage_code(e);
+        out->error_message = e == SL_KE_TOPIC_ALREADY_EXISTS
+                                 ? req_printf(r, "Topic '%.*s' already exists.", (int)tin->name.n,
+                                              (const char *)tin->name.p)
+                                 : req_printf(r, "creating the topic failed: %s", sl_err_str(e));
+        return;
+    }
+    ctx->pending++;
+}
+
 static void create_one(breq *r, const msg_createtopics_req *req, int32_t idx,
                        msg_createtopics_resp_topic *out)
 {
     broker *b = r->c->b;
     const msg_createtopics_req_topic *tin = &req->topics[idx];
-    int16_t v = r->hdr.api_version;
     char *overrides = NULL, errstr[256];
     int32_t nparts;
-    cat_topic *t;
     sl_err e;
 
     out->name = tin->name;
@@ -138,7 +210,7 @@ static void create_one(breq *r, const msg_createtopics_req *req, int32_t idx,
                                      CAT_TOPIC_NAME_MAX);
         return;
     }
-    if (catalog_find(b->cat, tin->name)) {
+    if (catalog_find(b->cat, tin->name) || catalog_creating(b->cat, tin->name)) {
         out->error_code = SL_KE_TOPIC_ALREADY_EXISTS;
         out->error_message = req_printf(r, "Topic '%.*s' already exists.", (int)tin->name.n,
                                      (const char *)tin->name.p);
@@ -213,61 +285,39 @@ static void create_one(breq *r, const msg_createtopics_req *req, int32_t idx,
         out->error_message = req_printf(r, "Number of partitions %d is too large.", (int)nparts);
         return;
     }
-    if (!req->validate_only) {
-        e = catalog_create(b->cat, tin->name, nparts, &t);
-        if (!e && overrides && *overrides) {
-            e = cat_topic_set_overrides(b->cat, t, overrides);
-            if (!e)
-                e = apply_overrides(b, t);
-            if (e)
-                catalog_delete(b->cat, t);
-        }
-        if (e) {
-            free(overrides);
-            out->error_code = storage_code(e);
-            out->error_message = req_printf(r, "creating the topic failed: %s", sl_err_str(e));
-            return;
-        }
-        memcpy(out->topic_id, cat_topic_id(t), 16);
-        sl_info("admin", "created topic %s (%d partitions)", cat_topic_name(t), (int)nparts);
-    }
-    out->num_partitions = nparts;
-    out->replication_factor = 1;
-    if (v >= 5) {
-        cfg_list cl = { .r = r };
-
-        tcfg_each(&b->cfg, overrides ? overrides : "", add_created_config, &cl);
-        if (!cl.oom) {
-            out->configs = cl.v;
-            out->configs_count = cl.n;
-        }
-    }
+    if (req->validate_only)
+        create_fill(r, out, nparts, overrides);
+    else
+        create_start(r, tin, nparts, overrides, out);
     free(overrides);
 }
 
 void handle_create_topics(breq *r)
 {
     msg_createtopics_req req;
-    msg_createtopics_resp resp = { 0 };
+    create_ctx *ctx;
     sl_err err;
-    kbuf_wr w;
 
     err = msg_createtopics_req_decode(&r->body, r->hdr.api_version, &r->arena, &req);
     if (err) {
         req_malformed(r, err);
         return;
     }
-    resp.topics = sl_arena_calloc(&r->arena, (size_t)req.topics_count + 1, sizeof *resp.topics);
-    if (!resp.topics) {
+    ctx = sl_arena_calloc(&r->arena, 1, sizeof *ctx);
+    if (ctx)
+        ctx->resp.topics = sl_arena_calloc(&r->arena, (size_t)req.topics_count + 1,
+                                           sizeof *ctx->resp.topics);
+    if (!ctx || !ctx->resp.topics) {
         req_malformed(r, SL_E_NOMEM);
         return;
     }
-    resp.topics_count = req.topics_count;
+    r->hctx = ctx;
+    ctx->resp.topics_count = req.topics_count;
+    ctx->pending = 1;
     for (int32_t i = 0; i < req.topics_count; i++)
-        create_one(r, &req, i, &resp.topics[i]);
-    resp_begin(r, &w);
-    msg_createtopics_resp_encode(&w, r->hdr.api_version, &resp);
-    resp_finish(r, &w);
+        create_one(r, &req, i, &ctx->resp.topics[i]);
+    if (--ctx->pending == 0)
+        create_respond(r);
 }
 
 /* --- DeleteTopics -------------------------------------------------------- */
@@ -401,6 +451,83 @@ void handle_delete_topics(breq *r)
 
 /* --- CreatePartitions ---------------------------------------------------- */
 
+/* The new partitions are made on the pool (catalog_grow_*); the response
+ * goes out when every topic of the request is done. */
+typedef struct grow_ctx {
+    msg_createpartitions_resp resp;
+    int pending; /* grows on the pool, plus one while the handler runs */
+} grow_ctx;
+
+typedef struct grow_job {
+    sl_job job;
+    breq *r;
+    msg_createpartitions_resp_result *out;
+    cat_grow *g;
+    sl_err err;
+    int32_t have, count;
+} grow_job;
+
+static void grow_respond(breq *r)
+{
+    grow_ctx *ctx = r->hctx;
+    kbuf_wr w;
+
+    resp_begin(r, &w);
+    msg_createpartitions_resp_encode(&w, r->hdr.api_version, &ctx->resp);
+    resp_finish(r, &w);
+}
+
+/* @worker: the cat_grow only. */
+static void grow_work(sl_job *j)
+{
+    grow_job *gj = CONTAINER_OF(j, grow_job, job);
+
+    gj->err = catalog_grow_work(gj->r->c->b->cat, gj->g);
+}
+
+static void grow_done(sl_job *j)
+{
+    grow_job *gj = CONTAINER_OF(j, grow_job, job);
+    breq *r = gj->r;
+    grow_ctx *ctx = r->hctx;
+    sl_err e = catalog_grow_end(r->c->b->cat, gj->g, gj->err);
+
+    if (e) {
+        gj->out->error_code = storage_code(e);
+        gj->out->error_message = req_printf(r, "adding partitions failed: %s", sl_err_str(e));
+    } else {
+        sl_info("admin", "topic %.*s: %d partitions (was %d)", (int)gj->out->name.n,
+                (const char *)gj->out->name.p, (int)gj->count, (int)gj->have);
+    }
+    if (--ctx->pending == 0)
+        grow_respond(r);
+}
+
+static void grow_start(breq *r, cat_topic *t, int32_t count,
+                       msg_createpartitions_resp_result *out)
+{
+    grow_ctx *ctx = r->hctx;
+    grow_job *gj = sl_arena_calloc(&r->arena, 1, sizeof *gj);
+    sl_err e = gj ? catalog_grow_begin(r->c->b->cat, t, count, &gj->g) : SL_E_NOMEM;
+
+    if (e) {
+        out->error_code = storage_code(e);
+        out->error_message = req_printf(r, e == SL_KE_INVALID_PARTITIONS
+                                               ? "Partitions of this topic are being added."
+                                               : "adding partitions failed: %s",
+                                        sl_err_str(e));
+        return;
+    }
+    gj->r = r;
+    gj->out = out;
+    gj->have = cat_topic_partitions(t);
+    gj->count = count;
+    gj->job.work = grow_work;
+    gj->job.done = grow_done;
+    ctx->pending++;
+    sl_pool_submit(r->c->b->pool, &gj->job);
+}
+
 static void create_partitions_one(breq *r, const msg_createpartitions_req *req, int32_t idx,
                                   msg_createpartitions_resp_result *out)
 {
@@ -408,7 +535,6 @@ static void create_partitions_one(breq *r, const msg_createpartitions_req *req, 
     const msg_createpartitions_req_topic *tin = &req->topics[idx];
     cat_topic *t;
     int32_t have;
-    sl_err e;
 
     out->name = tin->name;
     out->error_message = SL_BYTES_NULL;
@@ -461,41 +587,36 @@ static void create_partitions_one(breq *r, const msg_createpartitions_req *req, 
             }
         }
     }
-    if (req->validate_only)
-        return;
-    e = catalog_add_partitions(b->cat, t, tin->count);
-    if (e) {
-        out->error_code = storage_code(e);
-        out->error_message = req_printf(r, "adding partitions failed: %s", sl_err_str(e));
-        return;
-    }
-    sl_info("admin", "topic %s: %d partitions (was %d)", cat_topic_name(t), (int)tin->count,
-            (int)have);
+    if (!req->validate_only)
+        grow_start(r, t, tin->count, out);
 }
 
 void handle_create_partitions(breq *r)
 {
     msg_createpartitions_req req;
-    msg_createpartitions_resp resp = { 0 };
+    grow_ctx *ctx;
     sl_err err;
-    kbuf_wr w;
 
     err = msg_createpartitions_req_decode(&r->body, r->hdr.api_version, &r->arena, &req);
     if (err) {
         req_malformed(r, err);
         return;
     }
-    resp.results = sl_arena_calloc(&r->arena, (size_t)req.topics_count + 1, sizeof *resp.results);
-    if (!resp.results) {
+    ctx = sl_arena_calloc(&r->arena, 1, sizeof *ctx);
+    if (ctx)
+        ctx->resp.results = sl_arena_calloc(&r->arena, (size_t)req.topics_count + 1,
+                                            sizeof *ctx->resp.results);
+    if (!ctx || !ctx->resp.results) {
         req_malformed(r, SL_E_NOMEM);
         return;
     }
-    resp.results_count = req.topics_count;
+    r->hctx = ctx;
+    ctx->resp.results_count = req.topics_count;
+    ctx->pending = 1;
     for (int32_t i = 0; i < req.topics_count; i++)
-        create_partitions_one(r, &req, i, &resp.results[i]);
-    resp_begin(r, &w);
-    msg_createpartitions_resp_encode(&w, r->hdr.api_version, &resp);
-    resp_finish(r, &w);
+        create_partitions_one(r, &req, i, &ctx->resp.results[i]);
+    if (--ctx->pending == 0)
+        grow_respond(r);
 }
 
 /* --- DeleteRecords ------------------------------------------------------- */

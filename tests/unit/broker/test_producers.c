@@ -5,6 +5,8 @@
  * not).
  */
 #include "base/bytes.h"
+#include "base/pool.h"
+#include "base/ring.h"
 #include "broker/producers.h"
 #include "protocol/crc32c.h"
 #include "tests/unit/storage/storage_test.h"
@@ -239,4 +241,69 @@ Test(producers, snapshot_ignored_when_it_does_not_match)
     free(other);
     pfx_fini(&y);
     pfx_fini(&x);
+}
+
+/* A load that must read many batch headers (no snapshot) runs on the
+ * pool: until it is done the partition answers NOT_LEADER_OR_FOLLOWER (a
+ * retriable error) and nothing is appended; then deduplication holds as
+ * if it had been read on the spot.  Forgetting the partition meanwhile
+ * waits for the worker. */
+static void run_until_loaded(sl_ring *r, pfx *x, int64_t pid, int32_t seq, int n, int64_t *base,
+                             int *rc)
+{
+    for (int i = 0; i < 2000; i++) {
+        *rc = produce(x, pid, 0, seq, n, 1000, base);
+        if (*rc != SL_KE_NOT_LEADER_OR_FOLLOWER)
+            return;
+        sl_ring_run(r, 10);
+    }
+}
+
+Test(producers, load_on_the_pool)
+{
+    pfx x;
+    sl_ring *r;
+    sl_pool *pool;
+    char err[256];
+    int64_t base = -1, end;
+    int rc;
+
+    if (sl_ring_new(&r, 64, err, sizeof err) != SL_OK)
+        cr_skip_test("io_uring not available: %s", err);
+    cr_assert_eq(sl_pool_new(&pool, r, 2, err, sizeof err), SL_OK, "%s", err);
+    pfx_init(&x);
+    for (int i = 0; i < 60; i++)
+        cr_assert_eq(produce(&x, 3, 0, i * 100, 100, 1000, &base), PRODUCERS_APPEND);
+    end = plog_end_offset(x.f.log);
+    cr_assert_eq(end, 6000);
+
+    restart(&x, false);
+    producers_set_pool(x.p, pool);
+    cr_assert_eq(produce(&x, 3, 0, 5900, 100, 1000, &base), SL_KE_NOT_LEADER_OR_FOLLOWER,
+                 "the first check starts the load and must not wait for it");
+    cr_assert_eq(produce(&x, 3, 0, 6000, 1, 1000, &base), SL_KE_NOT_LEADER_OR_FOLLOWER);
+    cr_assert_eq(plog_end_offset(x.f.log), end, "nothing appended while loading");
+    producers_snapshot(x.p); /* skips the loading partition */
+    cr_assert_eq(producers_expire(x.p, 1000, DAY), 0);
+    run_until_loaded(r, &x, 3, 5900, 100, &base, &rc);
+    cr_assert_eq(rc, PRODUCERS_DUPLICATE, "rc %d", rc);
+    cr_assert_eq(base, 5900);
+    cr_assert_eq(produce(&x, 3, 0, 6000, 1, 1000, &base), PRODUCERS_APPEND);
+
+    /* Few headers to read (a snapshot): on the spot, no pool round trip. */
+    restart(&x, true);
+    producers_set_pool(x.p, pool);
+    cr_assert_eq(produce(&x, 3, 0, 6000, 1, 1000, &base), PRODUCERS_DUPLICATE);
+
+    /* Forgotten while loading: freed when the worker is done (ASan). */
+    restart(&x, false);
+    cr_assert_eq(plog_side_remove(x.f.log, "producer.snapshot"), SL_OK);
+    producers_set_pool(x.p, pool);
+    cr_assert_eq(produce(&x, 3, 0, 6001, 1, 1000, &base), SL_KE_NOT_LEADER_OR_FOLLOWER);
+    producers_forget(x.p, x.f.log);
+    while (sl_pool_pending(pool))
+        sl_ring_run(r, 10);
+    pfx_fini(&x);
+    sl_ring_free(r);
+    sl_pool_free(pool);
 }

@@ -4,6 +4,8 @@
 #include "storage_test.h"
 
 #include <dirent.h>
+#include <pthread.h>
+#include <stdint.h>
 
 typedef struct cfx {
     char *dir;
@@ -488,5 +490,123 @@ Test(catalog, open_removes_deleted_leftovers)
     cr_assert(st_exists(odd));
     free(odd);
     free(b);
+    cfx_fini(&f);
+}
+
+/* The create in steps: while being created the topic is invisible to
+ * lookups but holds its name; work runs on another thread; end
+ * publishes it, or drops it and everything made. */
+static void *work_thread(void *arg)
+{
+    void **a = arg;
+
+    a[2] = (void *)(intptr_t)catalog_create_work(a[0], a[1]);
+    return NULL;
+}
+
+Test(catalog, create_in_steps)
+{
+    cfx f;
+    cat_topic *t = NULL, *u = NULL;
+    pthread_t th;
+    void *args[3];
+    char *stray;
+    size_t before;
+
+    cfx_init(&f);
+    cr_assert_eq(catalog_create(f.cat, sl_bytes_str("there"), 1, &u), SL_OK);
+    before = catalog_count(f.cat);
+    cr_assert_eq(catalog_create_begin(f.cat, sl_bytes_str("there"), 3, &t),
+                 SL_KE_TOPIC_ALREADY_EXISTS);
+    cr_assert_eq(catalog_create_begin(f.cat, sl_bytes_str("steps"), 30, &t), SL_OK);
+    cr_assert(catalog_creating(f.cat, sl_bytes_str("steps")));
+    cr_assert_not(catalog_creating(f.cat, sl_bytes_str("there")));
+    cr_assert_null(catalog_find(f.cat, sl_bytes_str("steps")));
+    cr_assert_null(catalog_find_id(f.cat, cat_topic_id(t)));
+    cr_assert_eq(catalog_count(f.cat), before);
+    cr_assert_eq(catalog_create_begin(f.cat, sl_bytes_str("steps"), 2, &u),
+                 SL_KE_TOPIC_ALREADY_EXISTS);
+    cr_assert_eq(catalog_create(f.cat, sl_bytes_str("steps"), 2, &u), SL_KE_TOPIC_ALREADY_EXISTS);
+
+    args[0] = f.cat;
+    args[1] = t;
+    cr_assert_eq(pthread_create(&th, NULL, work_thread, args), 0);
+    cr_assert_eq(pthread_join(th, NULL), 0);
+    cr_assert_eq((sl_err)(intptr_t)args[2], SL_OK);
+    cr_assert_null(catalog_find(f.cat, sl_bytes_str("steps")), "published before end");
+    cr_assert_eq(catalog_create_end(f.cat, t, SL_OK), SL_OK);
+    cr_assert_not(catalog_creating(f.cat, sl_bytes_str("steps")));
+    cr_assert_eq(catalog_find(f.cat, sl_bytes_str("steps")), t);
+    cr_assert_eq(catalog_count(f.cat), before + 1);
+    cr_assert_eq(count_prefixed(f.dir, "steps-"), 30);
+    append_one(cat_topic_log(t, 29), 0);
+
+    /* Work fails (a directory in the way): end drops it, the name is free. */
+    stray = st_path(f.dir, "failing-5");
+    cr_assert_eq(mkdir(stray, 0755), 0);
+    cr_assert_eq(catalog_create_begin(f.cat, sl_bytes_str("failing"), 8, &t), SL_OK);
+    cr_assert_eq(catalog_create_end(f.cat, t, catalog_create_work(f.cat, t)), SL_E_EXISTS);
+    cr_assert_not(catalog_creating(f.cat, sl_bytes_str("failing")));
+    cr_assert_null(catalog_find(f.cat, sl_bytes_str("failing")));
+    cr_assert_eq(count_prefixed(f.dir, "failing-"), 1, "only the stray directory is left");
+    cr_assert_eq(rmdir(stray), 0);
+
+    /* Work succeeds but the caller's next step fails: end undoes it all. */
+    cr_assert_eq(catalog_create_begin(f.cat, sl_bytes_str("failing"), 8, &t), SL_OK);
+    cr_assert_eq(catalog_create_work(f.cat, t), SL_OK);
+    cr_assert_eq(count_prefixed(f.dir, "failing-"), 8);
+    cr_assert_eq(catalog_create_end(f.cat, t, SL_E_IO), SL_E_IO);
+    cr_assert_null(catalog_find(f.cat, sl_bytes_str("failing")));
+    cr_assert_eq(count_prefixed(f.dir, "failing-"), 0);
+    cr_assert_eq(catalog_create(f.cat, sl_bytes_str("failing"), 2, &t), SL_OK);
+    free(stray);
+    cfx_fini(&f);
+}
+
+/* Adding partitions in steps: the topic keeps its count until end; one
+ * grow at a time; a topic deleted meanwhile leaves nothing of the grow. */
+static void *grow_thread(void *arg)
+{
+    void **a = arg;
+
+    a[2] = (void *)(intptr_t)catalog_grow_work(a[0], a[1]);
+    return NULL;
+}
+
+Test(catalog, grow_in_steps)
+{
+    cfx f;
+    cat_topic *t = NULL;
+    cat_grow *g = NULL, *g2 = NULL;
+    pthread_t th;
+    void *args[3];
+
+    cfx_init(&f);
+    cr_assert_eq(catalog_create(f.cat, sl_bytes_str("grows"), 2, &t), SL_OK);
+    cr_assert_eq(catalog_grow_begin(f.cat, t, 2, &g), SL_KE_INVALID_PARTITIONS);
+    cr_assert_eq(catalog_grow_begin(f.cat, t, 40, &g), SL_OK);
+    cr_assert_eq(catalog_grow_begin(f.cat, t, 50, &g2), SL_KE_INVALID_PARTITIONS,
+                 "one grow at a time");
+    cr_assert_eq(catalog_add_partitions(f.cat, t, 50), SL_KE_INVALID_PARTITIONS);
+    args[0] = f.cat;
+    args[1] = g;
+    cr_assert_eq(pthread_create(&th, NULL, grow_thread, args), 0);
+    cr_assert_eq(pthread_join(th, NULL), 0);
+    cr_assert_eq((sl_err)(intptr_t)args[2], SL_OK);
+    cr_assert_eq(cat_topic_partitions(t), 2, "not before end");
+    cr_assert_eq(count_prefixed(f.dir, "grows-"), 40);
+    cr_assert_eq(catalog_grow_end(f.cat, g, SL_OK), SL_OK);
+    cr_assert_eq(cat_topic_partitions(t), 40);
+    append_one(cat_topic_log(t, 39), 0);
+
+    /* Deleted while growing: end answers UNKNOWN_TOPIC_OR_PARTITION and
+     * removes the new directories; the name is free for a new topic. */
+    cr_assert_eq(catalog_grow_begin(f.cat, t, 45, &g), SL_OK);
+    cr_assert_eq(catalog_grow_work(f.cat, g), SL_OK);
+    cr_assert_eq(catalog_delete(f.cat, t), SL_OK);
+    cr_assert_eq(catalog_grow_end(f.cat, g, SL_OK), SL_KE_UNKNOWN_TOPIC_OR_PARTITION);
+    catalog_reap(f.cat);
+    cr_assert_eq(count_prefixed(f.dir, "grows-"), 0);
+    cr_assert_eq(catalog_create(f.cat, sl_bytes_str("grows"), 45, &t), SL_OK);
     cfx_fini(&f);
 }

@@ -1,6 +1,8 @@
 /* test_read.c - storage/read.c: fetch slices (whole batches, max_bytes,
  * the high watermark, segment boundaries) and offsets for timestamps,
  * inside compressed batches too. */
+#include <pthread.h>
+
 #include "protocol/codec.h"
 #include "storage/storage_int.h"
 #include "storage_test.h"
@@ -276,4 +278,100 @@ Test(read, offset_in_a_gap_moves_to_the_next_segment)
     fx_fini(&f);
     for (int i = 0; i < 4; i++)
         free(b[i]);
+}
+
+/* ListOffsets in two steps: begin gives the batch answer and a probe for a
+ * batch whose records must be read; the probe runs on another thread (as
+ * on the broker's pool) with its own fd, even after the log is closed. */
+typedef struct probe_arg {
+    plog_time_probe p;
+    int64_t res[2];
+} probe_arg;
+
+static void *probe_thread(void *arg)
+{
+    probe_arg *a = arg;
+
+    plog_time_probe_run(&a->p, &a->res[0], &a->res[1]);
+    return NULL;
+}
+
+Test(read, offset_for_time_in_two_steps)
+{
+    probe_arg pr;
+    fixture f;
+    size_t len;
+    uint8_t *b;
+    int64_t off, ts;
+    pthread_t th;
+
+    fx_init(&f, st_small_config(1 << 20, 256));
+    b = st_batch(4, 1000, 20, 1, &len); /* 0-3 */
+    append_batch(&f, b, len);
+    b = st_zbatch(CODEC_ZSTD, 50, 2000, false, &len); /* 4-53 */
+    append_batch(&f, b, len);
+
+    /* A plain batch: read, but nothing to decompress. */
+    cr_assert_eq(plog_offset_for_time_begin(f.log, 1002, &off, &ts, &pr.p), SL_OK);
+    cr_assert_eq(off, 0);
+    cr_assert_geq(pr.p.fd, 0);
+    cr_assert_not(pr.p.heavy);
+    plog_time_probe_run(&pr.p, &off, &ts);
+    cr_assert_eq(off, 2);
+    cr_assert_eq(ts, 1002);
+    cr_assert_eq(pr.p.fd, -1);
+
+    /* A compressed batch: heavy; run elsewhere, after the log is gone. */
+    cr_assert_eq(plog_offset_for_time_begin(f.log, 2025, &off, &ts, &pr.p), SL_OK);
+    cr_assert_eq(off, 4, "the batch answer first");
+    cr_assert_eq(ts, 2049);
+    cr_assert(pr.p.heavy);
+    fx_reopen(&f);
+    cr_assert_eq(pthread_create(&th, NULL, probe_thread, &pr), 0);
+    cr_assert_eq(pthread_join(th, NULL), 0);
+    cr_assert_eq(pr.res[0], 29);
+    cr_assert_eq(pr.res[1], 2025);
+
+    /* Past the end: no probe. */
+    cr_assert_eq(plog_offset_for_time_begin(f.log, 9000, &off, &ts, &pr.p), SL_OK);
+    cr_assert_eq(off, -1);
+    cr_assert_eq(pr.p.fd, -1);
+    fx_fini(&f);
+}
+
+/* Residency: a range dropped from the page cache is reported as not
+ * cached, and storage_range_load brings it back. */
+Test(read, range_cached_and_load)
+{
+    char *dir = st_tmpdir(), *path = st_path(dir, "cold");
+    size_t len = 4 << 20;
+    uint8_t *buf = malloc(len);
+    int fd = open(path, O_RDWR | O_CREAT, 0644);
+
+    cr_assert(fd >= 0 && buf);
+    memset(buf, 0x5A, len);
+    cr_assert_eq(pwrite(fd, buf, len, 0), (ssize_t)len);
+    cr_assert_eq(fsync(fd), 0);
+    cr_assert(storage_range_cached(fd, 0, (int64_t)len), "just written");
+    cr_assert(storage_range_cached(fd, 0, 0), "an empty range is always there");
+    posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+    if (storage_range_cached(fd, 1 << 20, 4096)) {
+        free(buf);
+        close(fd);
+        st_rmdir(dir);
+        free(path);
+        cr_skip_test("the page cache keeps this file (tmpfs?)");
+    }
+    cr_assert_not(storage_range_cached(fd, 0, (int64_t)len));
+    cr_assert_eq(storage_mincore_cached(fd, 4096, 8192), 0, "the fallback agrees");
+    cr_assert_eq(storage_mincore_cached(fd, 0, (int64_t)len), 0, "a whole warm-up range");
+    cr_assert_eq(storage_range_load(fd, 4096, 2 << 20), SL_OK);
+    cr_assert(storage_range_cached(fd, 4096, 2 << 20), "loaded");
+    cr_assert_eq(storage_mincore_cached(fd, 4096 + 100, 512 * 1024), 1);
+    /* Past the end of the file: loads what there is, no error. */
+    cr_assert_eq(storage_range_load(fd, (int64_t)len - 100, 1 << 20), SL_OK);
+    free(buf);
+    close(fd);
+    st_rmdir(dir);
+    free(path);
 }
