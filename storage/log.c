@@ -1,7 +1,9 @@
 /*
  * log.c - one partition log (plog): ordered segments, append, roll,
- * watermarks, group commit, flush policy.  Opening and recovery are in
- * recover.c, reads in read.c, deleting old segments in log_retention.c.
+ * watermarks.  Group commit and the flush policy are in log_flush.c,
+ * opening and recovery in recover.c, reads in read.c, deleting old
+ * segments in log_retention.c, bringing a log back after a full disk in
+ * log_revive.c.
  *
  * INVARIANTS
  *   1. durable <= high_watermark (hwm) <= end, and log_start <= hwm.
@@ -89,30 +91,6 @@
 #define PEND_FREE_MAX 1024
 #define WRITEBACK_CHUNK (1 << 20)
 
-typedef struct pend {
-    sl_io_req req;
-    plog_env *env;
-    plog *log;           /* NULL once orphaned (failed or closed log) */
-    seg *seg;
-    int64_t base, next;  /* offsets [base, next) */
-    int64_t end_pos;     /* position after the batch in seg */
-    bool inflight, durable;
-    bool lost;           /* in flight when its log failed: on l->lost */
-    sl_err err;          /* the failure its callback gets (lost) */
-    plog_append_cb cb;
-    void *ud;
-    struct pend *link;
-} pend;
-
-struct plog_env {
-    sl_io *io;
-    plog *flush_head;
-    unsigned pending;    /* live pends, syncops and unlink_ops */
-    pend *free_pends;
-    size_t nfree;
-    plog_clock_fn clock;
-    void *clock_ud;
-};
 
 
 void plog_config_default(plog_config *cfg)
@@ -229,7 +207,7 @@ static pend *pend_alloc(plog_env *env)
     return p;
 }
 
-static void pend_free(pend *p)
+void plog_pend_free(pend *p)
 {
     plog_env *env = p->env;
 
@@ -243,7 +221,7 @@ static void pend_free(pend *p)
     }
 }
 
-static void flush_add(plog *l)
+void plog_flush_add(plog *l)
 {
     plog_env *env = l->env;
 
@@ -257,7 +235,7 @@ static void flush_add(plog *l)
     env->flush_head = l;
 }
 
-static void flush_remove(plog *l)
+void plog_flush_remove(plog *l)
 {
     if (!l->on_flush)
         return;
@@ -274,7 +252,7 @@ static void flush_remove(plog *l)
 /* --- failure ---------------------------------------------------------------- */
 
 /* Invariant 7: fail every waiter, in offset order (dq is below wq). */
-static void plog_fail(plog *l, sl_err cause)
+void plog_fail(plog *l, sl_err cause)
 {
     sl_err err = cause == SL_E_NOSPC ? SL_E_NOSPC : SL_E_IO;
     pend *lists[2] = { l->dq_head, l->wq_head };
@@ -286,7 +264,7 @@ static void plog_fail(plog *l, sl_err cause)
     l->failed_ms = plog_env_now(l->env);
     sl_error("storage", "%s: log failed: %s; nothing more is acknowledged", l->dir,
              sl_err_str(cause));
-    flush_remove(l);
+    plog_flush_remove(l);
     l->dq_head = l->dq_tail = l->wq_head = l->wq_tail = NULL;
     for (int i = 0; i < 2; i++) {
         for (pend *p = lists[i], *next; p; p = next) {
@@ -303,7 +281,7 @@ static void plog_fail(plog *l, sl_err cause)
                 l->lost = p;
                 continue;
             }
-            pend_free(p);
+            plog_pend_free(p);
             if (cb)
                 cb(ud, err, -1);
         }
@@ -345,20 +323,20 @@ static void advance(plog *l)
         p->seg->written = p->end_pos;
         hint_writeback(l, p->seg);
         if (l->cfg.flush_ms >= 0 || l->hwm - l->durable >= l->cfg.flush_messages)
-            flush_add(l); /* invariant 9 */
+            plog_flush_add(l); /* invariant 9 */
         if (p->durable) {
             if (l->dq_tail)
                 l->dq_tail->link = p;
             else
                 l->dq_head = p;
             l->dq_tail = p;
-            flush_add(l);
+            plog_flush_add(l);
         } else {
             plog_append_cb cb = p->cb;
             void *ud = p->ud;
             int64_t base = p->base;
 
-            pend_free(p);
+            plog_pend_free(p);
             cb(ud, SL_OK, base);
         }
     }
@@ -382,13 +360,13 @@ static void on_write(sl_io_req *req, int64_t res)
                 break;
             }
         }
-        pend_free(p);
+        plog_pend_free(p);
         if (cb)
             cb(ud, err, -1);
         return;
     }
     if (!l) {
-        pend_free(p);
+        plog_pend_free(p);
         return;
     }
     if (res < 0) {
@@ -402,193 +380,6 @@ static void on_write(sl_io_req *req, int64_t res)
         return;
     }
     advance(l);
-}
-
-/* Segments fully synced move the recovery point (invariant 8): rare, once
- * per roll, so the blocking index sync and file write are acceptable. */
-static void advance_recovery_point(plog *l)
-{
-    sl_io *io = l->env->io;
-    size_t i = 0;
-
-    while (i + 1 < l->nseg && l->segs[i]->synced >= l->segs[i]->end_offset)
-        i++;
-    if (l->segs[i]->base <= l->recovery_point)
-        return;
-    for (size_t k = 0; k < i; k++) {
-        seg *s = l->segs[k];
-
-        if (s->base >= l->recovery_point &&
-            (io->ops->sync(io, s->idx_fd) < 0 || io->ops->sync(io, s->tix_fd) < 0))
-            return; /* the point stays: recovery rebuilds those indexes */
-    }
-    if (plog_write_recovery_point(io, l->dir, l->segs[i]->base) == SL_OK)
-        l->recovery_point = l->segs[i]->base;
-}
-
-/* The segment before the active one still has unsynced offsets (rounds
- * sync in order, so every older one is synced). */
-static bool rolled_unsynced(const plog *l)
-{
-    const seg *s = l->nseg > 1 ? l->segs[l->nseg - 2] : NULL;
-
-    return s && s->synced < s->end_offset;
-}
-
-/* Invariant 9: unsynced data that a flush policy will want synced. */
-static bool policy_pending(const plog *l)
-{
-    return l->hwm > l->durable &&
-           (l->cfg.flush_ms >= 0 || l->cfg.flush_messages != INT64_MAX);
-}
-
-/* Invariant 9: a policy wants a round now. */
-static bool policy_due(const plog *l, int64_t now)
-{
-    if (l->hwm <= l->durable)
-        return false;
-    if (l->hwm - l->durable >= l->cfg.flush_messages)
-        return true;
-    return l->cfg.flush_ms >= 0 && now - l->last_flush_ms >= l->cfg.flush_ms;
-}
-
-/* One sync of a round is done (or the issuing guard is released). */
-static void sync_release(plog *l)
-{
-    if (--l->nsync > 0 || l->fail_err)
-        return;
-    if (l->sync_target > l->durable)
-        l->durable = l->sync_target;
-    l->last_flush_ms = plog_env_now(l->env);
-    while (!l->fail_err && l->dq_head && l->dq_head->next <= l->durable) {
-        pend *p = l->dq_head;
-        plog_append_cb cb = p->cb;
-        void *ud = p->ud;
-        int64_t base = p->base;
-
-        l->dq_head = p->link;
-        if (!l->dq_head)
-            l->dq_tail = NULL;
-        pend_free(p);
-        cb(ud, SL_OK, base);
-    }
-    if (!l->dq_head && !rolled_unsynced(l) && !policy_pending(l))
-        flush_remove(l);
-    if (!l->fail_err && l->nseg > 1 && l->segs[l->nseg - 1]->base > l->recovery_point)
-        advance_recovery_point(l);
-}
-
-static void on_sync(sl_io_req *req, int64_t res)
-{
-    syncop *so = req->ud;
-    plog *l = so->log;
-
-    so->env->pending--;
-    if (!l) {
-        free(so);
-        return;
-    }
-    for (syncop **pp = &l->syncs; *pp; pp = &(*pp)->link) {
-        if (*pp == so) {
-            *pp = so->link;
-            break;
-        }
-    }
-    if (res < 0) {
-        /* After a failed sync the page cache cannot be trusted to be what
-         * is on disk (the error is reported once): no revive, a restart
-         * recovers from the recovery point. */
-        l->revivable = false;
-        plog_fail(l, (sl_err)res);
-    } else if (so->target > so->seg->synced)
-        so->seg->synced = so->target;
-    free(so);
-    sync_release(l);
-}
-
-/* Invariant 5: one round, target = hwm now.  Segments before `first` are
- * fully synced (rounds sync in order, so there is no gap). */
-static void sync_submit(plog *l)
-{
-    sl_io *io = l->env->io;
-    int64_t target = l->hwm;
-    size_t first = l->nseg - 1;
-
-    while (first > 0 && l->segs[first - 1]->synced < l->segs[first - 1]->end_offset)
-        first--;
-    l->sync_target = target;
-    l->nsync = 1; /* guard: a synchronous io completes inside the loop */
-    for (size_t i = first; i < l->nseg && !l->fail_err; i++) {
-        seg *s = l->segs[i];
-        int64_t want = s->end_offset < target ? s->end_offset : target;
-        syncop *so;
-
-        if (s->synced >= want)
-            continue;
-        so = calloc(1, sizeof *so);
-        if (!so) {
-            plog_fail(l, SL_E_NOMEM);
-            break;
-        }
-        so->env = l->env;
-        so->log = l;
-        so->seg = s;
-        so->target = want;
-        so->link = l->syncs;
-        so->req.cb = on_sync;
-        so->req.ud = so;
-        l->syncs = so;
-        l->nsync++;
-        l->env->pending++;
-        io->ops->datasync(io, &so->req, s->log_fd);
-    }
-    sync_release(l);
-}
-
-int plog_env_flush(plog_env *env)
-{
-    int issued = 0;
-    int64_t now = INT64_MIN;
-    plog *l, *next;
-
-    for (l = env->flush_head; l; l = next) {
-        next = l->flush_next;
-        if (l->fail_err) {
-            flush_remove(l);
-            continue;
-        }
-        if (l->nsync > 0)
-            continue; /* one round at a time; the next turn takes the rest */
-        if (now == INT64_MIN && l->cfg.flush_ms >= 0)
-            now = plog_env_now(env);
-        if (l->dq_head ||
-            (rolled_unsynced(l) && l->hwm >= l->segs[l->nseg - 2]->end_offset) ||
-            policy_due(l, now)) {
-            sync_submit(l);
-            issued++;
-        } else if (!rolled_unsynced(l) && !policy_pending(l)) {
-            flush_remove(l);
-        }
-    }
-    return issued;
-}
-
-int64_t plog_env_flush_wait_ms(plog_env *env)
-{
-    int64_t now = plog_env_now(env), best = -1;
-
-    for (plog *l = env->flush_head; l; l = l->flush_next) {
-        int64_t w;
-
-        if (l->fail_err || l->cfg.flush_ms < 0 || l->hwm <= l->durable)
-            continue;
-        w = l->last_flush_ms + l->cfg.flush_ms - now;
-        if (w < 0 || l->nsync > 0)
-            w = 0; /* due (or due once the round in flight completes) */
-        if (best < 0 || w < best)
-            best = w;
-    }
-    return best;
 }
 
 /* --- open and close ----------------------------------------------------------- */
@@ -707,7 +498,7 @@ void plog_discard(plog *l)
         if (p->inflight)
             p->log = NULL;
         else
-            pend_free(p);
+            plog_pend_free(p);
         cb(ud, SL_E_FATAL, -1);
     }
     l->wq_head = l->wq_tail = NULL;
@@ -716,11 +507,11 @@ void plog_discard(plog *l)
         void *ud = p->ud;
 
         next = p->link;
-        pend_free(p);
+        plog_pend_free(p);
         cb(ud, SL_E_FATAL, -1);
     }
     l->dq_head = l->dq_tail = NULL;
-    flush_remove(l);
+    plog_flush_remove(l);
     for (size_t i = 0; i < l->nseg; i++)
         seg_close(l->segs[i], io);
     free(l->segs);
@@ -780,7 +571,7 @@ void plog_close(plog *l)
             if (p->inflight)
                 p->log = NULL;
             else
-                pend_free(p);
+                plog_pend_free(p);
             cb(ud, SL_E_FATAL, -1);
         }
         l->wq_head = l->wq_tail = NULL;
@@ -806,15 +597,15 @@ void plog_close(plog *l)
             int64_t base = p->base;
 
             l->dq_head = p->link;
-            pend_free(p);
+            plog_pend_free(p);
             cb(ud, SL_OK, base);
         }
         l->dq_tail = NULL;
-        advance_recovery_point(l);
+        plog_advance_recovery_point(l);
         if (quiet && !l->wq_head)
             write_clean_mark(l);
     }
-    flush_remove(l);
+    plog_flush_remove(l);
     for (size_t i = 0; i < l->nseg; i++)
         seg_close(l->segs[i], io);
     free(l->segs);
@@ -837,8 +628,8 @@ sl_err plog_set_config(plog *l, const plog_config *cfg)
         return e;
     }
     l->cfg = *cfg;
-    if (!l->fail_err && policy_pending(l))
-        flush_add(l);
+    if (!l->fail_err && plog_policy_pending(l))
+        plog_flush_add(l);
     return SL_OK;
 }
 int64_t plog_end_offset(const plog *l) { return l->end; }
@@ -908,7 +699,7 @@ sl_err plog_roll(plog *l)
     if (seg_index_trim(old, io) != SL_OK)
         sl_warn("storage", "%s: index trim failed, lookups scan", old->idx_path);
     l->segs[l->nseg++] = s;
-    flush_add(l); /* invariant 4: the rolled segment gets its sync */
+    plog_flush_add(l); /* invariant 4: the rolled segment gets its sync */
     return SL_OK;
 }
 

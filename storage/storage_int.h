@@ -57,7 +57,31 @@ typedef struct seg {
 
 /* --- log.c: one partition (its invariants are at the top of log.c) ---- */
 
-typedef struct pend pend;     /* an append in flight or waiting (log.c) */
+/* An append in flight or waiting (log.c). */
+typedef struct pend {
+    sl_io_req req;
+    plog_env *env;
+    plog *log;           /* NULL once orphaned (failed or closed log) */
+    seg *seg;
+    int64_t base, next;  /* offsets [base, next) */
+    int64_t end_pos;     /* position after the batch in seg */
+    bool inflight, durable;
+    bool lost;           /* in flight when its log failed: on l->lost */
+    sl_err err;          /* the failure its callback gets (lost) */
+    plog_append_cb cb;
+    void *ud;
+    struct pend *link;
+} pend;
+
+struct plog_env {
+    sl_io *io;
+    plog *flush_head;
+    unsigned pending;    /* live pends, syncops and unlink_ops */
+    pend *free_pends;
+    size_t nfree;
+    plog_clock_fn clock;
+    void *clock_ud;
+};
 
 /* A datasync in flight (log.c). */
 typedef struct syncop {
@@ -230,5 +254,13 @@ void plog_env_release(plog_env *env);
  * cachestat (storage_range_cached): 1 all cached, 0 not, -1 unknown (a
  * range of more than 4096 pages, or the map failed). */
 int storage_mincore_cached(int fd, int64_t pos, int64_t len);
+
+/* Shared by log.c and log_flush.c (group commit and the flush policy). */
+void plog_fail(plog *l, sl_err cause);
+void plog_pend_free(pend *p);
+void plog_flush_add(plog *l);
+void plog_flush_remove(plog *l);
+bool plog_policy_pending(const plog *l);
+void plog_advance_recovery_point(plog *l);
 
 #endif
