@@ -3,7 +3,8 @@
  * kafka-server-start.sh: sluiced [server.properties] [--override k=v]...
  */
 #include <errno.h>
-#include <ftw.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "../base/log.h"
 #include "broker.h"
 #include "config.h"
+#include "ephemeral.h"
 #include "version.h"
 
 static void usage(FILE *out)
@@ -37,15 +39,6 @@ static void usage(FILE *out)
     config_print_help(out);
 }
 
-static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
 /* HOST:PORT into path through a temporary file, so a reader polling for
  * it never sees half. */
 static int write_ready_file(const char *path, const char *host, int port)
@@ -65,34 +58,46 @@ static int write_ready_file(const char *path, const char *host, int port)
     return 0;
 }
 
-/* --ephemeral: test-friendly defaults, set before the file and the
- * overrides so both still win. */
-static int ephemeral_defaults(broker_config *cfg, char *err, size_t n)
+/* SIGTERM/SIGINT stop the broker cleanly.  They are blocked in every
+ * thread and taken by this one, so the broker itself touches no signal
+ * state (it may be embedded: sluice_broker.h). */
+static void *signal_thread(void *arg)
 {
-    if (config_set(cfg, "listeners", "PLAINTEXT://127.0.0.1:0", err, n) ||
-        config_set(cfg, "group.initial.rebalance.delay.ms", "0", err, n))
-        return -1;
-    return 0;
+    broker *b = arg;
+    sigset_t mask;
+    int sig;
+
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGTERM);
+    if (sigwait(&mask, &sig) == 0) {
+        sl_info("broker", "received %s: stopping", strsignal(sig));
+        broker_request_stop(b);
+    }
+    return NULL;
 }
 
-/* --ephemeral: a new data directory, unless log.dirs was set. */
-static int ephemeral_dir(broker_config *cfg, char *dir, size_t dirsz, char *err, size_t n)
+/* Before the broker starts: a signal meanwhile stays pending, and the
+ * thread (started once the broker can be woken) takes it. */
+static void block_signals(void)
 {
-    broker_config def;
-    const char *tmpdir = getenv("TMPDIR");
+    sigset_t mask;
 
-    config_defaults(&def);
-    if (strcmp(def.log_dirs, cfg->log_dirs))
-        return 0;
-    snprintf(dir, dirsz, "%s/sluiced-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
-    if (!mkdtemp(dir)) {
-        /* err is shorter than a path can be: keep the message's end. */
-        snprintf(err, n, "--ephemeral: cannot make a directory %.300s: %s", dir,
-                 strerror(errno));
-        dir[0] = 0;
+    signal(SIGPIPE, SIG_IGN); /* sendfile to a closed socket */
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &mask, NULL);
+}
+
+static int start_signal_thread(broker *b)
+{
+    pthread_t th;
+
+    if (pthread_create(&th, NULL, signal_thread, b) != 0)
         return -1;
-    }
-    return config_set(cfg, "log.dirs", dir, err, n) ? -1 : 0;
+    pthread_detach(th);
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -180,11 +185,16 @@ int main(int argc, char **argv)
     }
     if (ready_file)
         unlink(ready_file); /* a stale one would point at a dead broker */
+    block_signals();
     if (broker_start(&b, &cfg, err, sizeof err)) {
         sl_error("broker", "cannot start: %s", err);
         broker_free(&b);
         rc = 1;
         goto out;
+    }
+    if (start_signal_thread(&b) != 0) {
+        sl_error("broker", "cannot start the signal thread");
+        broker_stop(&b);
     }
     if (ready_file &&
         write_ready_file(ready_file, b.cfg.advertised_host, b.advertised_port) != 0) {
@@ -197,7 +207,6 @@ int main(int argc, char **argv)
     if (ready_file)
         unlink(ready_file);
 out:
-    if (tmp_dir[0]) /* --ephemeral: nothing of it is kept */
-        nftw(tmp_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    ephemeral_remove(tmp_dir); /* --ephemeral: nothing of it is kept */
     return rc;
 }

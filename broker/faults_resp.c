@@ -1,0 +1,209 @@
+/*
+ * faults_resp.c - well-formed responses carrying an injected error code
+ * (faults.h): the request is decoded so that each topic and partition it
+ * names is answered, with the code in every error field a client reads.
+ * APIs not listed here refuse faults_push_errors.
+ */
+#include "../protocol/msg.h"
+#include "../protocol/msg_group.h"
+#include "faults.h"
+
+/* Allocation in r's arena; NULL (and r closed as out of memory) on
+ * failure. */
+static void *arena_array(breq *r, int32_t n, size_t size)
+{
+    void *p = sl_arena_calloc(&r->arena, (size_t)n + 1, size);
+
+    if (!p)
+        req_out_of_memory(r);
+    return p;
+}
+
+static void answer_produce(breq *r, int16_t code)
+{
+    msg_produce_req req;
+    msg_produce_resp resp = { 0 };
+    sl_err err = msg_produce_req_decode(&r->body, r->hdr.api_version, &r->arena, &req);
+    kbuf_wr w;
+
+    if (err) {
+        req_malformed(r, err);
+        return;
+    }
+    if (req.acks == 0) { /* no response at all: the records are lost */
+        req_finish_silent(r);
+        return;
+    }
+    resp.responses_count = req.topic_data_count;
+    if (!(resp.responses = arena_array(r, req.topic_data_count, sizeof *resp.responses)))
+        return;
+    for (int32_t i = 0; i < req.topic_data_count; i++) {
+        msg_produce_req_topic *t = &req.topic_data[i];
+        msg_produce_resp_topic *rt = &resp.responses[i];
+
+        rt->name = t->name;
+        rt->partition_responses_count = t->partition_data_count;
+        rt->partition_responses = arena_array(r, t->partition_data_count,
+                                              sizeof *rt->partition_responses);
+        if (!rt->partition_responses)
+            return;
+        for (int32_t j = 0; j < t->partition_data_count; j++)
+            rt->partition_responses[j] = (msg_produce_resp_partition){
+                .index = t->partition_data[j].index,
+                .error_code = code,
+                .base_offset = -1,
+                .log_append_time_ms = -1,
+                .log_start_offset = -1,
+            };
+    }
+    resp_begin(r, &w);
+    msg_produce_resp_encode(&w, r->hdr.api_version, &resp);
+    resp_finish(r, &w);
+}
+
+static void answer_list_offsets(breq *r, int16_t code)
+{
+    msg_listoffsets_req req;
+    msg_listoffsets_resp resp = { 0 };
+    sl_err err = msg_listoffsets_req_decode(&r->body, r->hdr.api_version, &r->arena, &req);
+    kbuf_wr w;
+
+    if (err) {
+        req_malformed(r, err);
+        return;
+    }
+    resp.topics_count = req.topics_count;
+    if (!(resp.topics = arena_array(r, req.topics_count, sizeof *resp.topics)))
+        return;
+    for (int32_t i = 0; i < req.topics_count; i++) {
+        msg_listoffsets_req_topic *t = &req.topics[i];
+        msg_listoffsets_resp_topic *rt = &resp.topics[i];
+
+        rt->name = t->name;
+        rt->partitions_count = t->partitions_count;
+        if (!(rt->partitions = arena_array(r, t->partitions_count, sizeof *rt->partitions)))
+            return;
+        for (int32_t j = 0; j < t->partitions_count; j++)
+            rt->partitions[j] = (msg_listoffsets_resp_partition){
+                .partition_index = t->partitions[j].partition_index,
+                .error_code = code,
+                .timestamp = -1,
+                .offset = -1,
+                .leader_epoch = -1,
+            };
+    }
+    resp_begin(r, &w);
+    msg_listoffsets_resp_encode(&w, r->hdr.api_version, &resp);
+    resp_finish(r, &w);
+}
+
+static void answer_find_coordinator(breq *r, int16_t code)
+{
+    msg_findcoordinator_req req;
+    msg_findcoordinator_resp resp = { .error_code = code, .node_id = -1 };
+    sl_err err = msg_findcoordinator_req_decode(&r->body, r->hdr.api_version, &r->arena, &req);
+    kbuf_wr w;
+
+    if (err) {
+        req_malformed(r, err);
+        return;
+    }
+    resp.host = sl_bytes_make("", 0);
+    if (r->hdr.api_version >= 4) { /* one answer per key (KIP-699) */
+        resp.coordinators_count = req.coordinator_keys_count;
+        resp.coordinators = arena_array(r, req.coordinator_keys_count, sizeof *resp.coordinators);
+        if (!resp.coordinators)
+            return;
+        for (int32_t i = 0; i < req.coordinator_keys_count; i++)
+            resp.coordinators[i] = (msg_findcoordinator_resp_coordinator){
+                .key = req.coordinator_keys[i],
+                .node_id = -1,
+                .host = sl_bytes_make("", 0),
+                .error_code = code,
+            };
+    }
+    resp_begin(r, &w);
+    msg_findcoordinator_resp_encode(&w, r->hdr.api_version, &resp);
+    resp_finish(r, &w);
+}
+
+/* JoinGroup, SyncGroup and Heartbeat carry one top-level error code; the
+ * request is only checked to decode. */
+static void answer_group(breq *r, int16_t code)
+{
+    int16_t v = r->hdr.api_version;
+    sl_err err;
+    kbuf_wr w;
+
+    if (r->hdr.api_key == API_JOIN_GROUP) {
+        msg_joingroup_req req;
+        msg_joingroup_resp resp = { .error_code = code, .generation_id = -1 };
+
+        err = msg_joingroup_req_decode(&r->body, v, &r->arena, &req);
+        if (!err) {
+            resp.protocol_name = sl_bytes_make("", 0); /* not nullable before v7 */
+            resp.leader = sl_bytes_make("", 0);
+            resp.member_id = req.member_id;
+            resp_begin(r, &w);
+            msg_joingroup_resp_encode(&w, v, &resp);
+        }
+    } else if (r->hdr.api_key == API_SYNC_GROUP) {
+        msg_syncgroup_req req;
+        msg_syncgroup_resp resp = { .error_code = code, .assignment = sl_bytes_make("", 0) };
+
+        err = msg_syncgroup_req_decode(&r->body, v, &r->arena, &req);
+        if (!err) {
+            resp_begin(r, &w);
+            msg_syncgroup_resp_encode(&w, v, &resp);
+        }
+    } else {
+        msg_heartbeat_req req;
+        msg_heartbeat_resp resp = { .error_code = code };
+
+        err = msg_heartbeat_req_decode(&r->body, v, &r->arena, &req);
+        if (!err) {
+            resp_begin(r, &w);
+            msg_heartbeat_resp_encode(&w, v, &resp);
+        }
+    }
+    if (err) {
+        req_malformed(r, err);
+        return;
+    }
+    resp_finish(r, &w);
+}
+
+typedef void (*answer_fn)(breq *r, int16_t code);
+
+static answer_fn answer_for(int16_t api_key)
+{
+    switch (api_key) {
+    case API_PRODUCE:
+        return answer_produce;
+    case API_LIST_OFFSETS:
+        return answer_list_offsets;
+    case API_FIND_COORDINATOR:
+        return answer_find_coordinator;
+    case API_JOIN_GROUP:
+    case API_SYNC_GROUP:
+    case API_HEARTBEAT:
+        return answer_group;
+    default:
+        return NULL;
+    }
+}
+
+bool faults_error_supported(int16_t api_key)
+{
+    return answer_for(api_key) != NULL;
+}
+
+bool faults_answer_error(breq *r, int16_t error_code)
+{
+    answer_fn fn = answer_for(r->hdr.api_key);
+
+    if (!fn)
+        return false;
+    fn(r, error_code);
+    return true;
+}
