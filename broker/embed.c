@@ -229,3 +229,8 @@ int slb_fault_clear(slb_broker *b)
     faults_clear(&b->b);
     return 0;
 }
+
+int slb_fault_pending(slb_broker *b, int16_t api_key)
+{
+    return faults_pending(&b->b, api_key);
+}

@@ -175,6 +175,19 @@ void faults_clear(broker *b)
     pthread_mutex_unlock(&f->mu);
 }
 
+int faults_pending(broker *b, int16_t api_key)
+{
+    faults *f = b->faults;
+    int n;
+
+    if (api_key < 0 || api_key >= FAULT_APIS)
+        return 0;
+    pthread_mutex_lock(&f->mu);
+    n = (int)(f->api[api_key].len - f->api[api_key].head);
+    pthread_mutex_unlock(&f->mu);
+    return n;
+}
+
 /* --- the loop's side --------------------------------------------------- */
 
 static void close_all(broker *b, const char *why)

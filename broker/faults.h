@@ -44,6 +44,8 @@ void faults_close_connections(broker *b);
 void faults_pause(broker *b, int ms);
 /* Forget all queued errors and delays. */
 void faults_clear(broker *b);
+/* Queued errors of api_key not yet answered. */
+int faults_pending(broker *b, int16_t api_key);
 
 /* --- loop thread ---------------------------------------------------------- */
 

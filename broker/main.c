@@ -14,6 +14,7 @@
 #include "broker.h"
 #include "config.h"
 #include "ephemeral.h"
+#include "faults_admin.h"
 #include "version.h"
 
 static void usage(FILE *out)
@@ -33,6 +34,10 @@ static void usage(FILE *out)
             "                         and --override still apply on top\n"
             "  --ready-file PATH      once listening, write HOST:PORT and a newline to\n"
             "                         PATH (atomically: it appears whole)\n"
+            "  --faults               (with --ephemeral, for tests) serve a fault-injection\n"
+            "                         line protocol on 127.0.0.1; its port is logged as\n"
+            "                         'faults admin interface listening on 127.0.0.1:PORT'\n"
+            "                         (docs/testing.md)\n"
             "  --help                 this text\n"
             "  --version              print the version\n"
             "\n");
@@ -106,7 +111,8 @@ int main(int argc, char **argv)
     static broker b;
     char err[512], tmp_dir[4096] = "";
     const char *file = NULL, *ready_file = NULL;
-    bool ephemeral = false;
+    bool ephemeral = false, faults = false;
+    faults_admin *admin = NULL;
     int rc;
 
     config_defaults(&cfg);
@@ -131,6 +137,10 @@ int main(int argc, char **argv)
             ephemeral = true;
             continue;
         }
+        if (!strcmp(argv[i], "--faults")) {
+            faults = true;
+            continue;
+        }
         if (!strcmp(argv[i], "--ready-file")) {
             if (i + 1 >= argc || !argv[i + 1][0]) {
                 fprintf(stderr, "sluiced: --ready-file needs a path\n");
@@ -148,6 +158,10 @@ int main(int argc, char **argv)
             return 2;
         }
         file = argv[i];
+    }
+    if (faults && !ephemeral) {
+        fprintf(stderr, "sluiced: --faults is for test brokers: it needs --ephemeral\n");
+        return 2;
     }
     if (ephemeral && ephemeral_defaults(&cfg, err, sizeof err)) {
         fprintf(stderr, "sluiced: %s\n", err);
@@ -196,12 +210,17 @@ int main(int argc, char **argv)
         sl_error("broker", "cannot start the signal thread");
         broker_stop(&b);
     }
+    if (faults && !(admin = faults_admin_start(&b, err, sizeof err))) {
+        sl_error("broker", "%s", err);
+        broker_stop(&b);
+    }
     if (ready_file &&
         write_ready_file(ready_file, b.cfg.advertised_host, b.advertised_port) != 0) {
         sl_error("broker", "cannot write --ready-file %s: %s", ready_file, strerror(errno));
         broker_stop(&b);
     }
     rc = broker_run(&b);
+    faults_admin_stop(admin);
     broker_free(&b);
     sl_info("broker", "stopped");
     if (ready_file)

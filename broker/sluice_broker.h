@@ -80,6 +80,8 @@ int slb_fault_close_connections(slb_broker *b);
 int slb_fault_pause(slb_broker *b, int ms);
 /* Forget queued errors and delays. */
 int slb_fault_clear(slb_broker *b);
+/* Errors queued for api_key not yet answered (0 once all were used). */
+int slb_fault_pending(slb_broker *b, int16_t api_key);
 
 #ifdef __cplusplus
 }

@@ -195,7 +195,9 @@ Test(embed, injected_produce_errors_are_retried_exactly_once)
     cr_assert_eq(slb_fault_push_errors(b, 0 /* Produce */, 3, 6 /* NOT_LEADER_OR_FOLLOWER */,
                                        7 /* REQUEST_TIMED_OUT */, 6),
                  0);
+    cr_assert_eq(slb_fault_pending(b, 0), 3);
     produce(b, "f", "x", 200);
+    cr_assert_eq(slb_fault_pending(b, 0), 0, "the errors were all answered");
     expect_exactly(b, "f", "x", 200);
     cr_assert_eq(slb_stop(b), 0);
 }
