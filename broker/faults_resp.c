@@ -173,6 +173,188 @@ static void answer_group(breq *r, int16_t code)
     resp_finish(r, &w);
 }
 
+static void answer_fetch(breq *r, int16_t code)
+{
+    msg_fetch_req req;
+    msg_fetch_resp resp = { 0 };
+    sl_err err = msg_fetch_req_decode(&r->body, r->hdr.api_version, &r->arena, &req);
+    kbuf_wr w;
+
+    if (err) {
+        req_malformed(r, err);
+        return;
+    }
+    resp.session_id = req.session_id;
+    resp.responses_count = req.topics_count;
+    if (!(resp.responses = arena_array(r, req.topics_count, sizeof *resp.responses)))
+        return;
+    for (int32_t i = 0; i < req.topics_count; i++) {
+        msg_fetch_req_topic *t = &req.topics[i];
+        msg_fetch_resp_topic *rt = &resp.responses[i];
+
+        rt->topic = t->topic;
+        memcpy(rt->topic_id, t->topic_id, sizeof rt->topic_id);
+        rt->partitions_count = t->partitions_count;
+        if (!(rt->partitions = arena_array(r, t->partitions_count, sizeof *rt->partitions)))
+            return;
+        for (int32_t j = 0; j < t->partitions_count; j++)
+            rt->partitions[j] = (msg_fetch_resp_partition){
+                .partition_index = t->partitions[j].partition,
+                .error_code = code,
+                .high_watermark = -1,
+                .last_stable_offset = -1,
+                .log_start_offset = -1,
+                .aborted_transactions_count = -1, /* null */
+                .preferred_read_replica = -1,
+                .records = SL_BYTES_NULL,
+                .records_external_len = MSG_FETCH_RECORDS_INLINE,
+            };
+    }
+    resp_begin(r, &w);
+    msg_fetch_resp_encode(&w, r->hdr.api_version, &resp, NULL, NULL);
+    resp_finish(r, &w);
+}
+
+/* Metadata has no request-wide error: every topic asked about (or, for
+ * "all topics", every topic there is) carries the code, with no
+ * partitions; the broker list stays so that clients can retry. */
+static void answer_metadata(breq *r, int16_t code)
+{
+    broker *b = r->c->b;
+    msg_metadata_req req;
+    msg_metadata_resp resp = { 0 };
+    msg_metadata_resp_broker self = { b->node_id, sl_bytes_str(b->cfg.advertised_host),
+                                      b->advertised_port, SL_BYTES_NULL };
+    sl_err err = msg_metadata_req_decode(&r->body, r->hdr.api_version, &r->arena, &req);
+    bool all = req.topics_count < 0 || (r->hdr.api_version == 0 && req.topics_count == 0);
+    int32_t n;
+    kbuf_wr w;
+
+    if (err) {
+        req_malformed(r, err);
+        return;
+    }
+    resp.brokers = &self;
+    resp.brokers_count = 1;
+    resp.cluster_id = sl_bytes_str(b->cluster_id);
+    resp.controller_id = b->node_id;
+    resp.cluster_authorized_operations = MSG_AUTHORIZED_OPERATIONS_NONE;
+    n = all ? (int32_t)catalog_count(b->cat) : req.topics_count;
+    if (!(resp.topics = arena_array(r, n, sizeof *resp.topics)))
+        return;
+    resp.topics_count = n;
+    for (int32_t i = 0; i < n; i++) {
+        msg_metadata_resp_topic *t = &resp.topics[i];
+
+        t->error_code = code;
+        t->topic_authorized_operations = MSG_AUTHORIZED_OPERATIONS_NONE;
+        if (all) {
+            cat_topic *ct = catalog_at(b->cat, (size_t)i);
+
+            t->name = sl_bytes_str(cat_topic_name(ct));
+            memcpy(t->topic_id, cat_topic_id(ct), sizeof t->topic_id);
+        } else {
+            t->name = req.topics[i].name;
+            memcpy(t->topic_id, req.topics[i].topic_id, sizeof t->topic_id);
+        }
+    }
+    resp_begin(r, &w);
+    msg_metadata_resp_encode(&w, r->hdr.api_version, &resp);
+    resp_finish(r, &w);
+}
+
+static void answer_offset_commit(breq *r, int16_t code)
+{
+    msg_offsetcommit_req req;
+    msg_offsetcommit_resp resp = { 0 };
+    sl_err err = msg_offsetcommit_req_decode(&r->body, r->hdr.api_version, &r->arena, &req);
+    kbuf_wr w;
+
+    if (err) {
+        req_malformed(r, err);
+        return;
+    }
+    resp.topics_count = req.topics_count;
+    if (!(resp.topics = arena_array(r, req.topics_count, sizeof *resp.topics)))
+        return;
+    for (int32_t i = 0; i < req.topics_count; i++) {
+        msg_offsetcommit_req_topic *t = &req.topics[i];
+        msg_offsetcommit_resp_topic *rt = &resp.topics[i];
+
+        rt->name = t->name;
+        rt->partitions_count = t->partitions_count;
+        if (!(rt->partitions = arena_array(r, t->partitions_count, sizeof *rt->partitions)))
+            return;
+        for (int32_t j = 0; j < t->partitions_count; j++)
+            rt->partitions[j] = (msg_offsetcommit_resp_partition){
+                t->partitions[j].partition_index, code };
+    }
+    resp_begin(r, &w);
+    msg_offsetcommit_resp_encode(&w, r->hdr.api_version, &resp);
+    resp_finish(r, &w);
+}
+
+/* The topics of one OffsetFetch group (or of a v1-7 request), each
+ * partition with the code; a null list ("every partition") gets none. */
+static bool offsetfetch_topics(breq *r, int16_t code, const msg_offsetfetch_req_topic *in,
+                               int32_t n, msg_offsetfetch_resp_topic **out, int32_t *out_n)
+{
+    *out_n = n < 0 ? 0 : n;
+    if (!(*out = arena_array(r, *out_n, sizeof **out)))
+        return false;
+    for (int32_t i = 0; i < *out_n; i++) {
+        msg_offsetfetch_resp_topic *rt = &(*out)[i];
+
+        rt->name = in[i].name;
+        rt->partitions_count = in[i].partition_indexes_count;
+        rt->partitions = arena_array(r, rt->partitions_count, sizeof *rt->partitions);
+        if (!rt->partitions)
+            return false;
+        for (int32_t j = 0; j < rt->partitions_count; j++)
+            rt->partitions[j] = (msg_offsetfetch_resp_partition){
+                .partition_index = in[i].partition_indexes[j],
+                .committed_offset = -1,
+                .committed_leader_epoch = -1,
+                .metadata = sl_bytes_make("", 0),
+                .error_code = code,
+            };
+    }
+    return true;
+}
+
+static void answer_offset_fetch(breq *r, int16_t code)
+{
+    msg_offsetfetch_req req;
+    msg_offsetfetch_resp resp = { .error_code = code };
+    sl_err err = msg_offsetfetch_req_decode(&r->body, r->hdr.api_version, &r->arena, &req);
+    kbuf_wr w;
+
+    if (err) {
+        req_malformed(r, err);
+        return;
+    }
+    if (r->hdr.api_version >= 8) {
+        resp.groups_count = req.groups_count;
+        if (!(resp.groups = arena_array(r, req.groups_count, sizeof *resp.groups)))
+            return;
+        for (int32_t i = 0; i < req.groups_count; i++) {
+            msg_offsetfetch_resp_group *g = &resp.groups[i];
+
+            g->group_id = req.groups[i].group_id;
+            g->error_code = code;
+            if (!offsetfetch_topics(r, code, req.groups[i].topics, req.groups[i].topics_count,
+                                    &g->topics, &g->topics_count))
+                return;
+        }
+    } else if (!offsetfetch_topics(r, code, req.topics, req.topics_count, &resp.topics,
+                                   &resp.topics_count)) {
+        return;
+    }
+    resp_begin(r, &w);
+    msg_offsetfetch_resp_encode(&w, r->hdr.api_version, &resp);
+    resp_finish(r, &w);
+}
+
 typedef void (*answer_fn)(breq *r, int16_t code);
 
 static answer_fn answer_for(int16_t api_key)
@@ -180,8 +362,16 @@ static answer_fn answer_for(int16_t api_key)
     switch (api_key) {
     case API_PRODUCE:
         return answer_produce;
+    case API_FETCH:
+        return answer_fetch;
     case API_LIST_OFFSETS:
         return answer_list_offsets;
+    case API_METADATA:
+        return answer_metadata;
+    case API_OFFSET_COMMIT:
+        return answer_offset_commit;
+    case API_OFFSET_FETCH:
+        return answer_offset_fetch;
     case API_FIND_COORDINATOR:
         return answer_find_coordinator;
     case API_JOIN_GROUP:

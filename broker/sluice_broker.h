@@ -65,8 +65,9 @@ void slb_log_level(int level);
 /* Answer the next `count` requests of api_key, in order, with the error
  * codes given (Kafka's numbers; 0 lets that request through), in the
  * manner of librdkafka's rd_kafka_mock_push_request_errors.  Supported:
- * Produce (0), ListOffsets (2), FindCoordinator (10), JoinGroup (11),
- * Heartbeat (12), SyncGroup (14); others fail. */
+ * Produce (0), Fetch (1), ListOffsets (2), Metadata (3), OffsetCommit (8),
+ * OffsetFetch (9), FindCoordinator (10), JoinGroup (11), Heartbeat (12),
+ * SyncGroup (14); others fail. */
 int slb_fault_push_errors(slb_broker *b, int16_t api_key, int count, ... /* int codes */);
 int slb_fault_push_error_array(slb_broker *b, int16_t api_key, int count, const int16_t *codes,
                                char *errstr, size_t errstr_size);
