@@ -7,8 +7,9 @@
  *   3. group commit: one datasync per log with acks=all appends waiting
  *   4. submit everything and sleep in io_uring until a completion or the
  *      next timer; dispatch all completions
- * Stopping (broker_request_stop, from any thread): stop accepting, let connections finish what
- * they have, wait for every storage write and flush, close logs cleanly.
+ * Stopping (broker_request_stop, from any thread): stop accepting, let
+ * connections finish what they have, wait for every storage write and
+ * flush, close logs cleanly.
  */
 #include <errno.h>
 #include <netdb.h>
