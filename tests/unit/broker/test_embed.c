@@ -11,6 +11,10 @@
 #include <string.h>
 #include <time.h>
 
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/lsan_interface.h>
+#endif
+
 #include "../../../broker/sluice_broker.h"
 #include "../../../client/sluice.h"
 
@@ -170,6 +174,10 @@ Test(embed, two_brokers_side_by_side)
     /* b serves on after a is gone. */
     produce(b, "t", "b2", 10);
     cr_assert_eq(slb_stop(b), 0);
+#ifdef __SANITIZE_ADDRESS__
+    /* Criterion's workers would not fail on a leak found at exit. */
+    cr_assert_eq(__lsan_do_recoverable_leak_check(), 0, "memory leaked by the brokers");
+#endif
 }
 
 Test(embed, bad_setting_fails_to_start)
