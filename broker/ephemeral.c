@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int ephemeral_defaults(broker_config *cfg, char *err, size_t n)
 {
@@ -24,10 +25,12 @@ int ephemeral_dir(broker_config *cfg, char *dir, size_t dirsz, char *err, size_t
     config_defaults(&def);
     if (strcmp(def.log_dirs, cfg->log_dirs))
         return 0;
-    snprintf(dir, dirsz, "%s/sluiced-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+    if (!tmpdir || !*tmpdir)
+        tmpdir = access("/dev/shm", W_OK | X_OK) == 0 ? "/dev/shm" : "/tmp";
+    snprintf(dir, dirsz, "%s/sluiced-XXXXXX", tmpdir);
     if (!mkdtemp(dir)) {
         /* err is shorter than a path can be: keep the message's end. */
-        snprintf(err, n, "--ephemeral: cannot make a directory %.300s: %s", dir,
+        snprintf(err, n, "ephemeral broker: cannot make a directory %.300s: %s", dir,
                  strerror(errno));
         dir[0] = 0;
         return -1;

@@ -12,8 +12,10 @@
 
 /* Test-friendly defaults: set them before other settings so those win. */
 int ephemeral_defaults(broker_config *cfg, char *err, size_t n);
-/* A new directory under $TMPDIR (into dir) as log.dirs, unless log.dirs
- * was set: dir is then "". */
+/* A new directory (into dir) as log.dirs, unless log.dirs was set: dir
+ * is then "".  It is made under $TMPDIR, else under /dev/shm when that
+ * is a writable directory (memory: the syncs of a new data directory
+ * cost nothing there, and the data is thrown away anyway), else /tmp. */
 int ephemeral_dir(broker_config *cfg, char *dir, size_t dirsz, char *err, size_t n);
 /* Remove the directory and all in it (nothing of it is kept). */
 void ephemeral_remove(const char *dir);

@@ -14,8 +14,9 @@
  *     slb_stop(b);
  *
  * A broker started here listens on 127.0.0.1 on a free port and keeps its
- * data in a new directory under $TMPDIR that slb_stop removes, unless the
- * configuration says otherwise (listeners, log.dirs: the same Kafka-named
+ * data in a new directory that slb_stop removes (as sluiced --ephemeral:
+ * under $TMPDIR if set, else in memory under /dev/shm, else /tmp),
+ * unless the configuration says otherwise (listeners, log.dirs: the same Kafka-named
  * settings as sluiced's properties file).  Several brokers run side by
  * side; none touches the process's signal dispositions or mask (its
  * thread blocks signals for itself only) or any other process-wide state,
