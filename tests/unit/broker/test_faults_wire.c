@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../../../broker/sluice_broker.h"
@@ -327,4 +328,25 @@ Test(faults_wire, then_served_normally)
         cr_assert_eq(resp.topics[0].partitions_count, i == 0 ? 0 : 1);
     }
     cr_assert_eq(slb_fault_pending(B, API_METADATA), 0);
+}
+
+/* A request held by a delay does not hold up a stop: it is dropped
+ * unanswered and the broker stops cleanly at once, not after the delay. */
+Test(faults_wire, stop_while_a_request_is_held)
+{
+    msg_metadata_req req = { .topics_count = -1 };
+    struct timespec t0, t1;
+    kbuf_wr w = begin(API_METADATA, 9);
+
+    cr_assert_eq(slb_fault_delay(B, API_METADATA, 60000), 0);
+    msg_metadata_req_encode(&w, 9, &req);
+    kbuf_patch_i32(&w, 0, (int32_t)(w.len - 4));
+    cr_assert_eq(write(FD, w.p, w.len), (ssize_t)w.len);
+    kbuf_wr_free(&w);
+    usleep(100 * 1000); /* let it arrive and be held */
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    cr_assert_eq(slb_stop(B), 0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    B = NULL;
+    cr_assert_lt(t1.tv_sec - t0.tv_sec, 5, "the stop waited for the held request");
 }
