@@ -156,7 +156,7 @@ static void serve_client(faults_admin *a, int fd)
             size_t used = (size_t)(nl - buf) + 1;
 
             *nl = 0;
-            faults_admin_command(a->b, buf, reply, sizeof reply);
+            faults_admin_command(a->b, buf, reply, sizeof reply - 1); /* room for \n */
             sl_info("faults", "admin: '%s': %s", buf, reply);
             strcat(reply, "\n");
             if (send(fd, reply, strlen(reply), MSG_NOSIGNAL) < 0)
