@@ -8,6 +8,28 @@
 #include "../protocol/msg_group.h"
 #include "faults.h"
 
+/* Decode r's request body (msg_<kind>_req_decode) into req; a request
+ * that does not decode is answered as malformed and the caller returns. */
+#define DECODE_OR_RETURN(kind, req)                                                 \
+    do {                                                                            \
+        sl_err err_ = msg_##kind##_req_decode(&r->body, r->hdr.api_version, &r->arena, \
+                                              &(req));                              \
+        if (err_) {                                                                 \
+            req_malformed(r, err_);                                                 \
+            return;                                                                 \
+        }                                                                           \
+    } while (0)
+
+/* Send resp as r's response (msg_<kind>_resp_encode). */
+#define ANSWER(kind, resp)                                                          \
+    do {                                                                            \
+        kbuf_wr w_;                                                                 \
+                                                                                    \
+        resp_begin(r, &w_);                                                         \
+        msg_##kind##_resp_encode(&w_, r->hdr.api_version, &(resp));                 \
+        resp_finish(r, &w_);                                                        \
+    } while (0)
+
 /* Allocation in r's arena; NULL (and r closed as out of memory) on
  * failure. */
 static void *arena_array(breq *r, int32_t n, size_t size)
@@ -23,13 +45,8 @@ static void answer_produce(breq *r, int16_t code)
 {
     msg_produce_req req;
     msg_produce_resp resp = { 0 };
-    sl_err err = msg_produce_req_decode(&r->body, r->hdr.api_version, &r->arena, &req);
-    kbuf_wr w;
 
-    if (err) {
-        req_malformed(r, err);
-        return;
-    }
+    DECODE_OR_RETURN(produce, req);
     if (req.acks == 0) { /* no response at all: the records are lost */
         req_finish_silent(r);
         return;
@@ -56,22 +73,15 @@ static void answer_produce(breq *r, int16_t code)
                 .log_start_offset = -1,
             };
     }
-    resp_begin(r, &w);
-    msg_produce_resp_encode(&w, r->hdr.api_version, &resp);
-    resp_finish(r, &w);
+    ANSWER(produce, resp);
 }
 
 static void answer_list_offsets(breq *r, int16_t code)
 {
     msg_listoffsets_req req;
     msg_listoffsets_resp resp = { 0 };
-    sl_err err = msg_listoffsets_req_decode(&r->body, r->hdr.api_version, &r->arena, &req);
-    kbuf_wr w;
 
-    if (err) {
-        req_malformed(r, err);
-        return;
-    }
+    DECODE_OR_RETURN(listoffsets, req);
     resp.topics_count = req.topics_count;
     if (!(resp.topics = arena_array(r, req.topics_count, sizeof *resp.topics)))
         return;
@@ -92,22 +102,15 @@ static void answer_list_offsets(breq *r, int16_t code)
                 .leader_epoch = -1,
             };
     }
-    resp_begin(r, &w);
-    msg_listoffsets_resp_encode(&w, r->hdr.api_version, &resp);
-    resp_finish(r, &w);
+    ANSWER(listoffsets, resp);
 }
 
 static void answer_find_coordinator(breq *r, int16_t code)
 {
     msg_findcoordinator_req req;
     msg_findcoordinator_resp resp = { .error_code = code, .node_id = -1 };
-    sl_err err = msg_findcoordinator_req_decode(&r->body, r->hdr.api_version, &r->arena, &req);
-    kbuf_wr w;
 
-    if (err) {
-        req_malformed(r, err);
-        return;
-    }
+    DECODE_OR_RETURN(findcoordinator, req);
     resp.host = sl_bytes_make("", 0);
     if (r->hdr.api_version >= 4) { /* one answer per key (KIP-699) */
         resp.coordinators_count = req.coordinator_keys_count;
@@ -122,68 +125,44 @@ static void answer_find_coordinator(breq *r, int16_t code)
                 .error_code = code,
             };
     }
-    resp_begin(r, &w);
-    msg_findcoordinator_resp_encode(&w, r->hdr.api_version, &resp);
-    resp_finish(r, &w);
+    ANSWER(findcoordinator, resp);
 }
 
 /* JoinGroup, SyncGroup and Heartbeat carry one top-level error code; the
  * request is only checked to decode. */
 static void answer_group(breq *r, int16_t code)
 {
-    int16_t v = r->hdr.api_version;
-    sl_err err;
-    kbuf_wr w;
-
     if (r->hdr.api_key == API_JOIN_GROUP) {
         msg_joingroup_req req;
         msg_joingroup_resp resp = { .error_code = code, .generation_id = -1 };
 
-        err = msg_joingroup_req_decode(&r->body, v, &r->arena, &req);
-        if (!err) {
-            resp.protocol_name = sl_bytes_make("", 0); /* not nullable before v7 */
-            resp.leader = sl_bytes_make("", 0);
-            resp.member_id = req.member_id;
-            resp_begin(r, &w);
-            msg_joingroup_resp_encode(&w, v, &resp);
-        }
+        DECODE_OR_RETURN(joingroup, req);
+        resp.protocol_name = sl_bytes_make("", 0); /* not nullable before v7 */
+        resp.leader = sl_bytes_make("", 0);
+        resp.member_id = req.member_id;
+        ANSWER(joingroup, resp);
     } else if (r->hdr.api_key == API_SYNC_GROUP) {
         msg_syncgroup_req req;
         msg_syncgroup_resp resp = { .error_code = code, .assignment = sl_bytes_make("", 0) };
 
-        err = msg_syncgroup_req_decode(&r->body, v, &r->arena, &req);
-        if (!err) {
-            resp_begin(r, &w);
-            msg_syncgroup_resp_encode(&w, v, &resp);
-        }
+        DECODE_OR_RETURN(syncgroup, req);
+        ANSWER(syncgroup, resp);
     } else {
         msg_heartbeat_req req;
         msg_heartbeat_resp resp = { .error_code = code };
 
-        err = msg_heartbeat_req_decode(&r->body, v, &r->arena, &req);
-        if (!err) {
-            resp_begin(r, &w);
-            msg_heartbeat_resp_encode(&w, v, &resp);
-        }
+        DECODE_OR_RETURN(heartbeat, req);
+        ANSWER(heartbeat, resp);
     }
-    if (err) {
-        req_malformed(r, err);
-        return;
-    }
-    resp_finish(r, &w);
 }
 
 static void answer_fetch(breq *r, int16_t code)
 {
     msg_fetch_req req;
     msg_fetch_resp resp = { 0 };
-    sl_err err = msg_fetch_req_decode(&r->body, r->hdr.api_version, &r->arena, &req);
     kbuf_wr w;
 
-    if (err) {
-        req_malformed(r, err);
-        return;
-    }
+    DECODE_OR_RETURN(fetch, req);
     resp.session_id = req.session_id;
     resp.responses_count = req.topics_count;
     if (!(resp.responses = arena_array(r, req.topics_count, sizeof *resp.responses)))
@@ -225,15 +204,11 @@ static void answer_metadata(breq *r, int16_t code)
     msg_metadata_resp resp = { 0 };
     msg_metadata_resp_broker self = { b->node_id, sl_bytes_str(b->cfg.advertised_host),
                                       b->advertised_port, SL_BYTES_NULL };
-    sl_err err = msg_metadata_req_decode(&r->body, r->hdr.api_version, &r->arena, &req);
-    bool all = req.topics_count < 0 || (r->hdr.api_version == 0 && req.topics_count == 0);
+    bool all;
     int32_t n;
-    kbuf_wr w;
 
-    if (err) {
-        req_malformed(r, err);
-        return;
-    }
+    DECODE_OR_RETURN(metadata, req);
+    all = req.topics_count < 0 || (r->hdr.api_version == 0 && req.topics_count == 0);
     resp.brokers = &self;
     resp.brokers_count = 1;
     resp.cluster_id = sl_bytes_str(b->cluster_id);
@@ -258,22 +233,15 @@ static void answer_metadata(breq *r, int16_t code)
             memcpy(t->topic_id, req.topics[i].topic_id, sizeof t->topic_id);
         }
     }
-    resp_begin(r, &w);
-    msg_metadata_resp_encode(&w, r->hdr.api_version, &resp);
-    resp_finish(r, &w);
+    ANSWER(metadata, resp);
 }
 
 static void answer_offset_commit(breq *r, int16_t code)
 {
     msg_offsetcommit_req req;
     msg_offsetcommit_resp resp = { 0 };
-    sl_err err = msg_offsetcommit_req_decode(&r->body, r->hdr.api_version, &r->arena, &req);
-    kbuf_wr w;
 
-    if (err) {
-        req_malformed(r, err);
-        return;
-    }
+    DECODE_OR_RETURN(offsetcommit, req);
     resp.topics_count = req.topics_count;
     if (!(resp.topics = arena_array(r, req.topics_count, sizeof *resp.topics)))
         return;
@@ -289,9 +257,7 @@ static void answer_offset_commit(breq *r, int16_t code)
             rt->partitions[j] = (msg_offsetcommit_resp_partition){
                 t->partitions[j].partition_index, code };
     }
-    resp_begin(r, &w);
-    msg_offsetcommit_resp_encode(&w, r->hdr.api_version, &resp);
-    resp_finish(r, &w);
+    ANSWER(offsetcommit, resp);
 }
 
 /* The topics of one OffsetFetch group (or of a v1-7 request), each
@@ -326,13 +292,8 @@ static void answer_offset_fetch(breq *r, int16_t code)
 {
     msg_offsetfetch_req req;
     msg_offsetfetch_resp resp = { .error_code = code };
-    sl_err err = msg_offsetfetch_req_decode(&r->body, r->hdr.api_version, &r->arena, &req);
-    kbuf_wr w;
 
-    if (err) {
-        req_malformed(r, err);
-        return;
-    }
+    DECODE_OR_RETURN(offsetfetch, req);
     if (r->hdr.api_version >= 8) {
         resp.groups_count = req.groups_count;
         if (!(resp.groups = arena_array(r, req.groups_count, sizeof *resp.groups)))
@@ -350,9 +311,7 @@ static void answer_offset_fetch(breq *r, int16_t code)
                                    &resp.topics_count)) {
         return;
     }
-    resp_begin(r, &w);
-    msg_offsetfetch_resp_encode(&w, r->hdr.api_version, &resp);
-    resp_finish(r, &w);
+    ANSWER(offsetfetch, resp);
 }
 
 typedef void (*answer_fn)(breq *r, int16_t code);

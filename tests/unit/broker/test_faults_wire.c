@@ -104,6 +104,19 @@ static void push(int16_t key)
 
 static sl_bytes S(const char *s) { return sl_bytes_str(s); }
 
+/* Queue one injected error for key, send req at version v and decode the
+ * answer into resp. */
+#define EXCHANGE(kind, key, v, req, resp)                                                  \
+    do {                                                                                   \
+        kbuf_wr w_ = begin(key, v);                                                        \
+        kbuf_rd rd_;                                                                       \
+                                                                                           \
+        push(key);                                                                         \
+        msg_##kind##_req_encode(&w_, v, &(req));                                           \
+        rd_ = roundtrip(&w_, key, v);                                                      \
+        cr_assert_eq(msg_##kind##_resp_decode(&rd_, v, &A, &(resp)), SL_OK, "v%d", v);    \
+    } while (0)
+
 Test(faults_wire, produce)
 {
     for (int16_t v = MSG_PRODUCE_VMIN; v <= MSG_PRODUCE_VMAX; v++) {
@@ -111,13 +124,8 @@ Test(faults_wire, produce)
         msg_produce_req_topic t = { S("w"), parts, 2 };
         msg_produce_req req = { SL_BYTES_NULL, 1, 5000, &t, 1 };
         msg_produce_resp resp;
-        kbuf_wr w = begin(API_PRODUCE, v);
-        kbuf_rd rd;
 
-        push(API_PRODUCE);
-        msg_produce_req_encode(&w, v, &req);
-        rd = roundtrip(&w, API_PRODUCE, v);
-        cr_assert_eq(msg_produce_resp_decode(&rd, v, &A, &resp), SL_OK, "v%d", v);
+        EXCHANGE(produce, API_PRODUCE, v, req, resp);
         cr_assert_eq(resp.responses_count, 1);
         cr_assert(sl_bytes_eq_str(resp.responses[0].name, "w"));
         cr_assert_eq(resp.responses[0].partition_responses_count, 2);
@@ -139,14 +147,9 @@ Test(faults_wire, fetch)
                               .session_epoch = -1, .topics = &t, .topics_count = 1,
                               .rack_id = S("") };
         msg_fetch_resp resp;
-        kbuf_wr w = begin(API_FETCH, v);
-        kbuf_rd rd;
 
         t.topic_id[0] = 7;
-        push(API_FETCH);
-        msg_fetch_req_encode(&w, v, &req);
-        rd = roundtrip(&w, API_FETCH, v);
-        cr_assert_eq(msg_fetch_resp_decode(&rd, v, &A, &resp), SL_OK, "v%d", v);
+        EXCHANGE(fetch, API_FETCH, v, req, resp);
         cr_assert_eq(resp.responses_count, 1);
         if (v >= 13)
             cr_assert_eq(resp.responses[0].topic_id[0], 7);
@@ -165,13 +168,8 @@ Test(faults_wire, list_offsets)
         msg_listoffsets_req_topic t = { S("w"), &p, 1 };
         msg_listoffsets_req req = { -1, 0, &t, 1 };
         msg_listoffsets_resp resp;
-        kbuf_wr w = begin(API_LIST_OFFSETS, v);
-        kbuf_rd rd;
 
-        push(API_LIST_OFFSETS);
-        msg_listoffsets_req_encode(&w, v, &req);
-        rd = roundtrip(&w, API_LIST_OFFSETS, v);
-        cr_assert_eq(msg_listoffsets_resp_decode(&rd, v, &A, &resp), SL_OK, "v%d", v);
+        EXCHANGE(listoffsets, API_LIST_OFFSETS, v, req, resp);
         cr_assert_eq(resp.topics_count, 1);
         cr_assert_eq(resp.topics[0].partitions[0].partition_index, 3);
         cr_assert_eq(resp.topics[0].partitions[0].error_code, CODE, "v%d", v);
@@ -185,13 +183,8 @@ Test(faults_wire, metadata)
         msg_metadata_req req = { .topics = &t, .topics_count = 1,
                                  .allow_auto_topic_creation = true };
         msg_metadata_resp resp;
-        kbuf_wr w = begin(API_METADATA, v);
-        kbuf_rd rd;
 
-        push(API_METADATA);
-        msg_metadata_req_encode(&w, v, &req);
-        rd = roundtrip(&w, API_METADATA, v);
-        cr_assert_eq(msg_metadata_resp_decode(&rd, v, &A, &resp), SL_OK, "v%d", v);
+        EXCHANGE(metadata, API_METADATA, v, req, resp);
         cr_assert_eq(resp.brokers_count, 1, "the broker stays listed");
         cr_assert_eq(resp.topics_count, 1);
         cr_assert(sl_bytes_eq_str(resp.topics[0].name, "w"));
@@ -207,13 +200,8 @@ Test(faults_wire, offset_commit_and_fetch)
         msg_offsetcommit_req_topic t = { S("w"), &p, 1 };
         msg_offsetcommit_req req = { S("g"), -1, S(""), SL_BYTES_NULL, -1, &t, 1 };
         msg_offsetcommit_resp resp;
-        kbuf_wr w = begin(API_OFFSET_COMMIT, v);
-        kbuf_rd rd;
 
-        push(API_OFFSET_COMMIT);
-        msg_offsetcommit_req_encode(&w, v, &req);
-        rd = roundtrip(&w, API_OFFSET_COMMIT, v);
-        cr_assert_eq(msg_offsetcommit_resp_decode(&rd, v, &A, &resp), SL_OK, "v%d", v);
+        EXCHANGE(offsetcommit, API_OFFSET_COMMIT, v, req, resp);
         cr_assert_eq(resp.topics_count, 1);
         cr_assert_eq(resp.topics[0].partitions[0].partition_index, 1);
         cr_assert_eq(resp.topics[0].partitions[0].error_code, CODE, "v%d", v);
@@ -226,13 +214,8 @@ Test(faults_wire, offset_commit_and_fetch)
                                     .groups = &g, .groups_count = 1 };
         msg_offsetfetch_resp resp;
         msg_offsetfetch_resp_topic *rt;
-        kbuf_wr w = begin(API_OFFSET_FETCH, v);
-        kbuf_rd rd;
 
-        push(API_OFFSET_FETCH);
-        msg_offsetfetch_req_encode(&w, v, &req);
-        rd = roundtrip(&w, API_OFFSET_FETCH, v);
-        cr_assert_eq(msg_offsetfetch_resp_decode(&rd, v, &A, &resp), SL_OK, "v%d", v);
+        EXCHANGE(offsetfetch, API_OFFSET_FETCH, v, req, resp);
         if (v >= 8) {
             cr_assert_eq(resp.groups_count, 1);
             cr_assert_eq(resp.groups[0].error_code, CODE);
@@ -254,13 +237,8 @@ Test(faults_wire, group_apis)
         sl_bytes key = S("g");
         msg_findcoordinator_req req = { key, 0, &key, 1 };
         msg_findcoordinator_resp resp;
-        kbuf_wr w = begin(API_FIND_COORDINATOR, v);
-        kbuf_rd rd;
 
-        push(API_FIND_COORDINATOR);
-        msg_findcoordinator_req_encode(&w, v, &req);
-        rd = roundtrip(&w, API_FIND_COORDINATOR, v);
-        cr_assert_eq(msg_findcoordinator_resp_decode(&rd, v, &A, &resp), SL_OK, "v%d", v);
+        EXCHANGE(findcoordinator, API_FIND_COORDINATOR, v, req, resp);
         if (v >= 4) {
             cr_assert_eq(resp.coordinators_count, 1);
             cr_assert_eq(resp.coordinators[0].error_code, CODE);
@@ -274,37 +252,22 @@ Test(faults_wire, group_apis)
         msg_joingroup_req req = { S("g"), 10000, 30000, S(""), SL_BYTES_NULL, S("consumer"), &p,
                                   1 };
         msg_joingroup_resp resp;
-        kbuf_wr w = begin(API_JOIN_GROUP, v);
-        kbuf_rd rd;
 
-        push(API_JOIN_GROUP);
-        msg_joingroup_req_encode(&w, v, &req);
-        rd = roundtrip(&w, API_JOIN_GROUP, v);
-        cr_assert_eq(msg_joingroup_resp_decode(&rd, v, &A, &resp), SL_OK, "v%d", v);
+        EXCHANGE(joingroup, API_JOIN_GROUP, v, req, resp);
         cr_assert_eq(resp.error_code, CODE, "v%d", v);
     }
     for (int16_t v = MSG_SYNCGROUP_VMIN; v <= MSG_SYNCGROUP_VMAX; v++) {
         msg_syncgroup_req req = { S("g"), 1, S("m"), SL_BYTES_NULL, NULL, 0 };
         msg_syncgroup_resp resp;
-        kbuf_wr w = begin(API_SYNC_GROUP, v);
-        kbuf_rd rd;
 
-        push(API_SYNC_GROUP);
-        msg_syncgroup_req_encode(&w, v, &req);
-        rd = roundtrip(&w, API_SYNC_GROUP, v);
-        cr_assert_eq(msg_syncgroup_resp_decode(&rd, v, &A, &resp), SL_OK, "v%d", v);
+        EXCHANGE(syncgroup, API_SYNC_GROUP, v, req, resp);
         cr_assert_eq(resp.error_code, CODE, "v%d", v);
     }
     for (int16_t v = MSG_HEARTBEAT_VMIN; v <= MSG_HEARTBEAT_VMAX; v++) {
         msg_heartbeat_req req = { S("g"), 1, S("m"), SL_BYTES_NULL };
         msg_heartbeat_resp resp;
-        kbuf_wr w = begin(API_HEARTBEAT, v);
-        kbuf_rd rd;
 
-        push(API_HEARTBEAT);
-        msg_heartbeat_req_encode(&w, v, &req);
-        rd = roundtrip(&w, API_HEARTBEAT, v);
-        cr_assert_eq(msg_heartbeat_resp_decode(&rd, v, &A, &resp), SL_OK, "v%d", v);
+        EXCHANGE(heartbeat, API_HEARTBEAT, v, req, resp);
         cr_assert_eq(resp.error_code, CODE, "v%d", v);
     }
 }
