@@ -2,12 +2,15 @@
 #include "log.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <time.h>
 
 #define SL_LOG_BURST 10
 
-static sl_log_level min_level = SL_LOG_INFO;
+/* Process-wide (one stderr), atomic so that brokers on several threads
+ * may read it while the program sets it. */
+static _Atomic sl_log_level min_level = SL_LOG_INFO;
 static const char *const level_names[] = { "DEBUG", "INFO ", "WARN ", "ERROR" };
 
 void sl_log_set_level(sl_log_level min) { min_level = min; }

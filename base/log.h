@@ -3,7 +3,8 @@
  *
  * Lines look like "2026-11-23T10:00:00.123Z INFO  net: listening on ...".
  * sl_log_limited() drops lines of one call site beyond a burst per second,
- * so a hostile client cannot flood the log.
+ * so a hostile client cannot flood the log.  Thread-safe: rate limits
+ * are per thread (each embedded broker has its own).
  */
 #ifndef SL_LOG_H
 #define SL_LOG_H
@@ -28,7 +29,7 @@ void sl_log_limited(sl_ratelimit *rl, sl_log_level lvl, const char *subsys, cons
 /* Rate-limited warning: at most a burst of lines per second from this site. */
 #define sl_warn_rl(sub, ...)                                    \
     do {                                                        \
-        static sl_ratelimit rl_;                                \
+        static _Thread_local sl_ratelimit rl_;                  \
         sl_log_limited(&rl_, SL_LOG_WARN, sub, __VA_ARGS__);    \
     } while (0)
 

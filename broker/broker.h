@@ -7,11 +7,15 @@
  * and timers.  Nothing in the loop blocks on the network; storage appends
  * and flushes are asynchronous.
  *
- * @loop: everything here runs on the loop thread.
+ * @loop: everything here runs on the loop thread, except what says it is
+ * thread-safe (broker_wake, broker_request_stop, faults.h's commands).
+ * No process-wide state: several brokers can run in one process, each on
+ * its own thread (embed.c).
  */
 #ifndef SL_BROKER_H
 #define SL_BROKER_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -84,6 +88,7 @@ struct breq {
     bool ready;      /* response built (or none is due) */
     bool no_response;
     bool cancelled;  /* the connection went away while pending */
+    bool fault_held; /* already held by an injected delay (faults.c) */
 
     /* response: frame bytes in memory, with file ranges spliced in */
     uint8_t *resp;
@@ -233,13 +238,17 @@ struct broker {
     int bound_port;
     sl_op accept_op;
     bool accept_busy;
+    sl_timer accept_retry_timer; /* accept failed (EMFILE...): try again */
     struct sockaddr_storage accept_addr;
     socklen_t accept_addrlen;
 
-    int signal_fd;
-    sl_op signal_op;
-    bool signal_busy;
-    _Alignas(16) uint8_t siginfo[128]; /* a struct signalfd_siginfo */
+    /* Other threads reach the loop through this eventfd (broker_wake). */
+    int wake_fd;
+    sl_op wake_op;
+    bool wake_busy;
+    uint64_t wake_val;
+    atomic_bool stop_requested;
+    struct faults *faults; /* faults.h: injected errors, delays, outages */
 
     struct conn_list conns;
     int nconns;
@@ -266,9 +275,14 @@ struct broker {
 
 /* Set up storage, listen, and log the address; errstr on failure. */
 sl_err broker_start(broker *b, const broker_config *cfg, char *errstr, size_t errstr_size);
-/* Run until SIGTERM/SIGINT (or broker_stop) and a clean shutdown. */
+/* Run until broker_stop (or broker_request_stop) and a clean shutdown. */
 int broker_run(broker *b);
 void broker_stop(broker *b);
+/* Thread-safe: make the loop look at requests from other threads (a
+ * stop, faults), and ask it to stop cleanly (a signal handler's thread or
+ * the embedding program). */
+void broker_wake(broker *b);
+void broker_request_stop(broker *b);
 void broker_free(broker *b);
 
 
@@ -287,6 +301,8 @@ extern const int api_table_len;
 const api_entry *api_find(int16_t key);
 /* Route a complete request frame; may close the connection. */
 void dispatch(breq *r);
+/* Hand a request that faults.c held back to its handler (or a fault). */
+void dispatch_resume(breq *r);
 
 /* --- handlers (handlers/) ------------------------------------------------ */
 

@@ -8,6 +8,7 @@
 #include "../base/log.h"
 #include "../protocol/msg.h"
 #include "broker.h"
+#include "faults.h"
 
 const api_entry api_table[] = {
     { API_PRODUCE, 0, 7, handle_produce },
@@ -98,5 +99,11 @@ void dispatch(breq *r)
         req_malformed(r, err);
         return;
     }
-    e->handler(r);
+    dispatch_resume(r);
+}
+
+void dispatch_resume(breq *r)
+{
+    if (!faults_intercept(r))
+        api_find(r->hdr.api_key)->handler(r);
 }

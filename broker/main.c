@@ -3,7 +3,8 @@
  * kafka-server-start.sh: sluiced [server.properties] [--override k=v]...
  */
 #include <errno.h>
-#include <ftw.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,8 @@
 #include "../base/log.h"
 #include "broker.h"
 #include "config.h"
+#include "ephemeral.h"
+#include "faults_admin.h"
 #include "version.h"
 
 static void usage(FILE *out)
@@ -29,24 +32,20 @@ static void usage(FILE *out)
             "Options:\n"
             "  --override key=value   set one setting (repeatable)\n"
             "  --ephemeral            a throw-away broker for tests: 127.0.0.1, a free\n"
-            "                         port, a new directory under $TMPDIR (removed at\n"
-            "                         exit), group.initial.rebalance.delay.ms=0; the file\n"
-            "                         and --override still apply on top\n"
+            "                         port, a new directory under $TMPDIR, else\n"
+            "                         /dev/shm, else /tmp (removed at exit),\n"
+            "                         group.initial.rebalance.delay.ms=0; the file and\n"
+            "                         --override still apply on top\n"
             "  --ready-file PATH      once listening, write HOST:PORT and a newline to\n"
             "                         PATH (atomically: it appears whole)\n"
+            "  --faults               (with --ephemeral, for tests) serve a fault-injection\n"
+            "                         line protocol on 127.0.0.1; its port is logged as\n"
+            "                         'faults admin interface listening on 127.0.0.1:PORT'\n"
+            "                         (docs/testing.md)\n"
             "  --help                 this text\n"
             "  --version              print the version\n"
             "\n");
     config_print_help(out);
-}
-
-static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
 }
 
 /* HOST:PORT into path through a temporary file, so a reader polling for
@@ -68,34 +67,46 @@ static int write_ready_file(const char *path, const char *host, int port)
     return 0;
 }
 
-/* --ephemeral: test-friendly defaults, set before the file and the
- * overrides so both still win. */
-static int ephemeral_defaults(broker_config *cfg, char *err, size_t n)
+/* SIGTERM/SIGINT stop the broker cleanly.  They are blocked in every
+ * thread and taken by this one, so the broker itself touches no signal
+ * state (it may be embedded: sluice_broker.h). */
+static void *signal_thread(void *arg)
 {
-    if (config_set(cfg, "listeners", "PLAINTEXT://127.0.0.1:0", err, n) ||
-        config_set(cfg, "group.initial.rebalance.delay.ms", "0", err, n))
-        return -1;
-    return 0;
+    broker *b = arg;
+    sigset_t mask;
+    int sig;
+
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGTERM);
+    if (sigwait(&mask, &sig) == 0) {
+        sl_info("broker", "received %s: stopping", strsignal(sig));
+        broker_request_stop(b);
+    }
+    return NULL;
 }
 
-/* --ephemeral: a new data directory, unless log.dirs was set. */
-static int ephemeral_dir(broker_config *cfg, char *dir, size_t dirsz, char *err, size_t n)
+/* Before the broker starts: a signal meanwhile stays pending, and the
+ * thread (started once the broker can be woken) takes it. */
+static void block_signals(void)
 {
-    broker_config def;
-    const char *tmpdir = getenv("TMPDIR");
+    sigset_t mask;
 
-    config_defaults(&def);
-    if (strcmp(def.log_dirs, cfg->log_dirs))
-        return 0;
-    snprintf(dir, dirsz, "%s/sluiced-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
-    if (!mkdtemp(dir)) {
-        /* err is shorter than a path can be: keep the message's end. */
-        snprintf(err, n, "--ephemeral: cannot make a directory %.300s: %s", dir,
-                 strerror(errno));
-        dir[0] = 0;
+    signal(SIGPIPE, SIG_IGN); /* sendfile to a closed socket */
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &mask, NULL);
+}
+
+static int start_signal_thread(broker *b)
+{
+    pthread_t th;
+
+    if (pthread_create(&th, NULL, signal_thread, b) != 0)
         return -1;
-    }
-    return config_set(cfg, "log.dirs", dir, err, n) ? -1 : 0;
+    pthread_detach(th);
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -104,7 +115,8 @@ int main(int argc, char **argv)
     static broker b;
     char err[512], tmp_dir[4096] = "";
     const char *file = NULL, *ready_file = NULL;
-    bool ephemeral = false;
+    bool ephemeral = false, faults = false;
+    faults_admin *admin = NULL;
     int rc;
 
     config_defaults(&cfg);
@@ -129,6 +141,10 @@ int main(int argc, char **argv)
             ephemeral = true;
             continue;
         }
+        if (!strcmp(argv[i], "--faults")) {
+            faults = true;
+            continue;
+        }
         if (!strcmp(argv[i], "--ready-file")) {
             if (i + 1 >= argc || !argv[i + 1][0]) {
                 fprintf(stderr, "sluiced: --ready-file needs a path\n");
@@ -146,6 +162,10 @@ int main(int argc, char **argv)
             return 2;
         }
         file = argv[i];
+    }
+    if (faults && !ephemeral) {
+        fprintf(stderr, "sluiced: --faults is for test brokers: it needs --ephemeral\n");
+        return 2;
     }
     if (ephemeral && ephemeral_defaults(&cfg, err, sizeof err)) {
         fprintf(stderr, "sluiced: %s\n", err);
@@ -183,11 +203,20 @@ int main(int argc, char **argv)
     }
     if (ready_file)
         unlink(ready_file); /* a stale one would point at a dead broker */
+    block_signals();
     if (broker_start(&b, &cfg, err, sizeof err)) {
         sl_error("broker", "cannot start: %s", err);
         broker_free(&b);
         rc = 1;
         goto out;
+    }
+    if (start_signal_thread(&b) != 0) {
+        sl_error("broker", "cannot start the signal thread");
+        broker_stop(&b);
+    }
+    if (faults && !(admin = faults_admin_start(&b, err, sizeof err))) {
+        sl_error("broker", "%s", err);
+        broker_stop(&b);
     }
     if (ready_file &&
         write_ready_file(ready_file, b.cfg.advertised_host, b.advertised_port) != 0) {
@@ -200,12 +229,12 @@ int main(int argc, char **argv)
     sd_notify(0, "READY=1");
 #endif
     rc = broker_run(&b);
+    faults_admin_stop(admin);
     broker_free(&b);
     sl_info("broker", "stopped");
     if (ready_file)
         unlink(ready_file);
 out:
-    if (tmp_dir[0]) /* --ephemeral: nothing of it is kept */
-        nftw(tmp_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    ephemeral_remove(tmp_dir); /* --ephemeral: nothing of it is kept */
     return rc;
 }

@@ -7,24 +7,26 @@
  *   3. group commit: one datasync per log with acks=all appends waiting
  *   4. submit everything and sleep in io_uring until a completion or the
  *      next timer; dispatch all completions
- * Stopping (SIGTERM/SIGINT): stop accepting, let connections finish what
- * they have, wait for every storage write and flush, close logs cleanly.
+ * Stopping (broker_request_stop, from any thread): stop accepting, let
+ * connections finish what they have, wait for every storage write and
+ * flush, close logs cleanly.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <netdb.h>
-#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/resource.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "../base/log.h"
 #include "broker.h"
+#include "faults.h"
 #include "group.h"
 #include "offsets.h"
 #include "producers.h"
@@ -37,6 +39,8 @@
 #define STALL_SLACK_MS 500 /* a turn this much longer than its wait is a stall */
 #define FD_MARGIN 64       /* descriptors for rolls, fetches, side files */
 
+/* Completions of cancel requests need no handling (never written: safe
+ * to share between brokers). */
 static sl_op cancel_op = { NULL };
 
 static void ensure_group(void *ud, sl_bytes group)
@@ -110,13 +114,10 @@ static void on_producers_expiry(sl_timer *t)
 }
 
 static void post_accept(broker *b);
-static sl_timer accept_retry_timer;
-static broker *accept_retry_broker;
 
 static void accept_retry(sl_timer *t)
 {
-    (void)t;
-    post_accept(accept_retry_broker);
+    post_accept(CONTAINER_OF(t, broker, accept_retry_timer));
 }
 
 static void on_accept(sl_op *op, int res, uint32_t flags)
@@ -130,7 +131,9 @@ static void on_accept(sl_op *op, int res, uint32_t flags)
             close(res);
             return;
         }
-        if (b->nconns >= b->cfg.max_connections) {
+        if (faults_paused(b)) {
+            close(res); /* an injected outage: as if nobody listened */
+        } else if (b->nconns >= b->cfg.max_connections) {
             sl_warn_rl("net", "max.connections (%lld) reached: refusing a connection",
                        (long long)b->cfg.max_connections);
             close(res);
@@ -146,8 +149,7 @@ static void on_accept(sl_op *op, int res, uint32_t flags)
     sl_warn_rl("net", "accept: %s: retrying in 100 ms", strerror(-res));
     /* EMFILE and friends: back off instead of spinning; the client waits
      * in the listen backlog meanwhile. */
-    accept_retry_broker = b;
-    timer_arm(b, &accept_retry_timer, 100, accept_retry);
+    timer_arm(b, &b->accept_retry_timer, 100, accept_retry);
 }
 
 static void post_accept(broker *b)
@@ -155,13 +157,12 @@ static void post_accept(broker *b)
     struct io_uring_sqe *sqe;
     int64_t delay;
 
-    if (b->accept_busy || b->stopping || accept_retry_timer.armed)
+    if (b->accept_busy || b->stopping || b->accept_retry_timer.armed)
         return;
     /* max.connection.creation.rate: the next client waits in the backlog. */
     delay = connlim_accept_delay_ms(b);
     if (delay > 0) {
-        accept_retry_broker = b;
-        timer_arm(b, &accept_retry_timer, delay, accept_retry);
+        timer_arm(b, &b->accept_retry_timer, delay, accept_retry);
         return;
     }
     b->accept_addrlen = sizeof b->accept_addr;
@@ -171,29 +172,45 @@ static void post_accept(broker *b)
     b->accept_busy = true;
 }
 
-static void post_signal_read(broker *b);
+static void post_wake_read(broker *b);
 
-static void on_signal(sl_op *op, int res, uint32_t flags)
+/* Another thread asked something of the loop (broker_wake): a stop, or
+ * a fault to apply. */
+static void on_wake(sl_op *op, int res, uint32_t flags)
 {
-    broker *b = CONTAINER_OF(op, broker, signal_op);
-    struct signalfd_siginfo *si = (struct signalfd_siginfo *)b->siginfo;
+    broker *b = CONTAINER_OF(op, broker, wake_op);
 
     (void)flags;
-    b->signal_busy = false;
-    if (res == (int)sizeof *si) {
-        sl_info("broker", "received %s: stopping", strsignal((int)si->ssi_signo));
+    (void)res;
+    b->wake_busy = false;
+    if (atomic_load(&b->stop_requested))
         broker_stop(b);
-    }
+    faults_on_wake(b);
     if (!b->stopping)
-        post_signal_read(b);
+        post_wake_read(b);
 }
 
-static void post_signal_read(broker *b)
+static void post_wake_read(broker *b)
 {
-    struct io_uring_sqe *sqe = sl_ring_sqe(b->ring, &b->signal_op);
+    struct io_uring_sqe *sqe = sl_ring_sqe(b->ring, &b->wake_op);
 
-    io_uring_prep_read(sqe, b->signal_fd, b->siginfo, sizeof(struct signalfd_siginfo), 0);
-    b->signal_busy = true;
+    io_uring_prep_read(sqe, b->wake_fd, &b->wake_val, sizeof b->wake_val, 0);
+    b->wake_busy = true;
+}
+
+void broker_wake(broker *b)
+{
+    uint64_t one = 1;
+
+    /* An eventfd counter only overflows after 2^64-1 wakes: ignore. */
+    if (write(b->wake_fd, &one, sizeof one) < 0)
+        sl_warn("broker", "wake: %s", strerror(errno));
+}
+
+void broker_request_stop(broker *b)
+{
+    atomic_store(&b->stop_requested, true);
+    broker_wake(b);
 }
 
 static int mkdir_p(const char *path)
@@ -384,13 +401,12 @@ sl_err broker_start(broker *b, const broker_config *cfg, char *errstr, size_t er
 {
     plog_config pcfg, opcfg;
     int64_t maxmsg;
-    sigset_t mask;
     sl_err err;
     int rc;
 
     memset(b, 0, sizeof *b);
     b->cfg = *cfg;
-    b->listen_fd = b->signal_fd = b->dir_lock_fd = -1;
+    b->listen_fd = b->wake_fd = b->dir_lock_fd = -1;
     b->node_id = (int32_t)cfg->broker_id;
     LIST_INIT(&b->conns);
     RB_INIT(&b->ip_counts);
@@ -400,8 +416,7 @@ sl_err broker_start(broker *b, const broker_config *cfg, char *errstr, size_t er
     RB_INIT(&b->timers);
     TAILQ_INIT(&b->parked);
     b->accept_op.done = on_accept;
-    b->signal_op.done = on_signal;
-    signal(SIGPIPE, SIG_IGN);
+    b->wake_op.done = on_wake;
 
     rc = mkdir_p(cfg->log_dirs);
     if (rc < 0) {
@@ -466,16 +481,14 @@ sl_err broker_start(broker *b, const broker_config *cfg, char *errstr, size_t er
     if (err)
         return err;
 
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGINT);
-    sigaddset(&mask, SIGTERM);
-    sigprocmask(SIG_BLOCK, &mask, NULL);
-    b->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC);
-    if (b->signal_fd < 0) {
-        snprintf(errstr, errstr_size, "signalfd: %s", strerror(errno));
+    b->wake_fd = eventfd(0, EFD_CLOEXEC);
+    b->faults = faults_new();
+    if (b->wake_fd < 0 || !b->faults) {
+        snprintf(errstr, errstr_size, "eventfd: %s",
+                 b->wake_fd < 0 ? strerror(errno) : "out of memory");
         return SL_E_IO;
     }
-    post_signal_read(b);
+    post_wake_read(b);
     post_accept(b);
     sl_info("broker", "sluiced %s: node %d, cluster %s, data in %s, %zu topics, on %s",
             sluice_version, b->node_id, b->cluster_id, cfg->log_dirs, catalog_count(b->cat),
@@ -500,7 +513,8 @@ void broker_stop(broker *b)
 
         io_uring_prep_cancel(sqe, &b->accept_op, 0);
     }
-    timer_cancel(b, &accept_retry_timer);
+    timer_cancel(b, &b->accept_retry_timer);
+    faults_stop(b);
     for (c = LIST_FIRST(&b->conns); c; c = next) {
         next = LIST_NEXT(c, link);
         conn_drain(c);
@@ -597,13 +611,19 @@ void broker_free(broker *b)
     b->env = NULL;
     if (b->listen_fd >= 0)
         close(b->listen_fd);
-    if (b->signal_fd >= 0)
-        close(b->signal_fd);
+    b->listen_fd = -1;
     sl_io_free(b->io);
+    b->io = NULL;
     sl_ring_free(b->ring);
     b->ring = NULL;
     sl_pool_free(b->pool); /* after the ring: its eventfd read goes with it */
     b->pool = NULL;
+    /* After the ring: its read on the eventfd is gone with it. */
+    if (b->wake_fd >= 0)
+        close(b->wake_fd);
+    b->wake_fd = -1;
+    faults_free(b->faults);
+    b->faults = NULL;
     /* Last: every file of the directory is closed by now. */
     storage_dir_unlock(b->dir_lock_fd);
     b->dir_lock_fd = -1;

@@ -58,7 +58,7 @@ void conn_free(slc_conn *c);
 sl_err conn_ready(slc_conn *c);
 /* Close; in-flight requests are lost (their owners must notice: see
  * conn_inflight).  Starts or doubles the reconnect backoff when failed. */
-void conn_close(slc_conn *c, bool failed);
+void slc_conn_close(slc_conn *c, bool failed);
 /* Highest common version within [vmin, vmax], or -1. */
 int16_t conn_version(const slc_conn *c, int16_t api, int16_t vmin, int16_t vmax);
 /* Start a request: w gets the size placeholder and the request header. */

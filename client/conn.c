@@ -77,7 +77,7 @@ void conn_free(slc_conn *c)
     free(c);
 }
 
-void conn_close(slc_conn *c, bool failed)
+void slc_conn_close(slc_conn *c, bool failed)
 {
     const slc_conf *conf = client_conf(c->cl);
 
@@ -275,7 +275,7 @@ sl_err conn_ready(slc_conn *c)
     if (!e)
         e = negotiate(c);
     if (e) {
-        conn_close(c, true);
+        slc_conn_close(c, true);
         return e == SL_KE_REQUEST_TIMED_OUT ? SL_E_IO : e;
     }
     c->backoff_ms = 0;
@@ -378,7 +378,7 @@ sl_err conn_req_send(slc_conn *c, kbuf_wr *w, bool expect_response, int32_t *cor
     e = write_all(c, w->p, w->len, slc_mono_ms() + conf->request_timeout_ms);
     kbuf_wr_free(w);
     if (e) {
-        conn_close(c, true);
+        slc_conn_close(c, true);
         return e;
     }
     if (corr)
@@ -419,7 +419,7 @@ sl_err conn_resp_recv(slc_conn *c, int timeout_ms, uint8_t **frame, kbuf_rd *bod
         if (c->rlen >= 4 && (sl_be32(c->rbuf) > SLC_MAX_FRAME || sl_be32(c->rbuf) < 4)) {
             client_seterr(c->cl, "%s:%d: bad response size %u", c->host, c->port,
                           sl_be32(c->rbuf));
-            conn_close(c, true);
+            slc_conn_close(c, true);
             return SL_E_MALFORMED;
         }
         if (c->rcap - c->rlen < 65536) {
@@ -432,7 +432,7 @@ sl_err conn_resp_recv(slc_conn *c, int timeout_ms, uint8_t **frame, kbuf_rd *bod
             p = realloc(c->rbuf, cap);
             if (!p) {
                 client_seterr(c->cl, "%s:%d: out of memory for a response", c->host, c->port);
-                conn_close(c, true);
+                slc_conn_close(c, true);
                 return SL_E_NOMEM;
             }
             c->rbuf = p;
@@ -458,14 +458,14 @@ sl_err conn_resp_recv(slc_conn *c, int timeout_ms, uint8_t **frame, kbuf_rd *bod
         }
         client_seterr(c->cl, "%s:%d: %s", c->host, c->port,
                       k == 0 ? "connection closed by broker" : strerror(errno));
-        conn_close(c, true);
+        slc_conn_close(c, true);
         return SL_E_IO;
     }
     size = sl_be32(c->rbuf);
     f = malloc(4 + (size_t)size);
     if (!f) {
         client_seterr(c->cl, "%s:%d: out of memory for a response", c->host, c->port);
-        conn_close(c, true);
+        slc_conn_close(c, true);
         return SL_E_NOMEM;
     }
     memcpy(f, c->rbuf, 4 + (size_t)size);
@@ -478,7 +478,7 @@ sl_err conn_resp_recv(slc_conn *c, int timeout_ms, uint8_t **frame, kbuf_rd *bod
         client_seterr(c->cl, "%s:%d: response correlation id %d, expected %d", c->host,
                       c->port, got, c->inflight[c->ihead].corr);
         free(f);
-        conn_close(c, true);
+        slc_conn_close(c, true);
         return SL_E_MALFORMED;
     }
     if (corr)
@@ -504,7 +504,7 @@ sl_err conn_call_to(slc_conn *c, kbuf_wr *w, int timeout_ms, uint8_t **frame, kb
         return e;
     e = conn_resp_recv(c, timeout_ms, frame, body, NULL);
     if (e == SL_KE_REQUEST_TIMED_OUT)
-        conn_close(c, true);
+        slc_conn_close(c, true);
     return e;
 }
 

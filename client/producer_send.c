@@ -364,7 +364,7 @@ void prod_recv_round(slc_producer *p, int timeout_ms)
             client_seterr(p->cl, "%s:%d: produce response timed out", r->conn->host,
                           r->conn->port);
             slc_conn *k = r->conn;
-            conn_close(k, true);
+            slc_conn_close(k, true);
             conn_lost(p, k);
             return;
         }
