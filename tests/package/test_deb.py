@@ -65,6 +65,8 @@ def in_root(path):
 def test_package_contents():
     for path in ("usr/bin/sluiced", "usr/bin/sluice-batch", "usr/include/sluice.h",
                  "usr/lib/libsluice.a", "usr/lib/pkgconfig/sluice.pc",
+                 "usr/include/sluice_broker.h", "usr/lib/libsluice-broker.a",
+                 "usr/lib/pkgconfig/sluice-broker.pc",
                  "usr/lib/systemd/system/sluiced.service", "etc/sluice/server.properties",
                  "usr/share/man/man8/sluiced.8", "usr/share/man/man1/sluice-batch.1",
                  "usr/share/man/man5/sluice-server.properties.5",
@@ -138,11 +140,11 @@ def stop_broker(p, log):
     assert " ERROR " not in text, text
 
 
-def pkg_config(*args):
+def pkg_config(*args, pkgs=("sluice",)):
     env = dict(os.environ, PKG_CONFIG_SYSROOT_DIR=ROOT,
                PKG_CONFIG_LIBDIR=in_root("usr/lib/pkgconfig"))
     env.pop("PKG_CONFIG_PATH", None)
-    out = subprocess.run(["pkg-config"] + list(args) + ["sluice"], check=True, env=env,
+    out = subprocess.run(["pkg-config"] + list(args) + list(pkgs), check=True, env=env,
                          capture_output=True, text=True).stdout
     return out.split()
 
@@ -186,6 +188,20 @@ def test_installed_broker_and_client():
                                "from-static"], got
     finally:
         stop_broker(p, log)
+
+
+def test_installed_broker_library():
+    """docs/examples/embed.c, built against the installed package alone
+    (pkg-config sluice sluice-broker), runs a broker in-process and talks
+    to it through the installed client library."""
+    src = os.path.join(HERE, "..", "..", "docs", "examples", "embed.c")
+    exe = os.path.join(WORK, "embed")
+    run(["cc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-o", exe, src] +
+        pkg_config("--cflags", "--libs", pkgs=("sluice", "sluice-broker")))
+    env = dict(os.environ, LD_LIBRARY_PATH=in_root("usr/lib"))
+    out = subprocess.run([exe], env=env, capture_output=True, text=True, timeout=timeout(60))
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "stopped cleanly" in out.stdout, out.stdout
 
 
 def test_header_from_cplusplus():
