@@ -27,6 +27,7 @@ static const struct {
     [API_DELETE_RECORDS] = { "DeleteRecords", 2 },
     [API_INIT_PRODUCER_ID] = { "InitProducerId", 2 },
     [API_DESCRIBE_CONFIGS] = { "DescribeConfigs", 4 },
+    [API_DESCRIBE_LOG_DIRS] = { "DescribeLogDirs", 2 },
     [API_ALTER_CONFIGS] = { "AlterConfigs", 2 },
     [API_SASL_AUTHENTICATE] = { "SaslAuthenticate", 2 },
     [API_CREATE_PARTITIONS] = { "CreatePartitions", 2 },

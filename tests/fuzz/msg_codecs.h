@@ -23,6 +23,7 @@
 #include "protocol/msg.h"
 #include "protocol/msg_admin.h"
 #include "protocol/msg_group.h"
+#include "protocol/msg_logdirs.h"
 
 typedef sl_err (*msg_codec_dec_fn)(kbuf_rd *r, int16_t v, sl_arena *a, void *out);
 typedef void (*msg_codec_enc_fn)(kbuf_wr *w, int16_t v, const void *in);
@@ -85,6 +86,7 @@ MSG_CODEC_WRAP(alterconfigs)
 MSG_CODEC_WRAP(createpartitions)
 MSG_CODEC_WRAP(incrementalalterconfigs)
 MSG_CODEC_WRAP(describecluster)
+MSG_CODEC_WRAP(describelogdirs)
 
 #define MSG_CODEC_ENTRY(KEY, API, UP)                                                   \
     {                                                                                   \
@@ -120,6 +122,7 @@ static const msg_codec msg_codecs[] = {
                     INCREMENTALALTERCONFIGS),
     MSG_CODEC_ENTRY(API_OFFSET_DELETE, offsetdelete, OFFSETDELETE),
     MSG_CODEC_ENTRY(API_DESCRIBE_CLUSTER, describecluster, DESCRIBECLUSTER),
+    MSG_CODEC_ENTRY(API_DESCRIBE_LOG_DIRS, describelogdirs, DESCRIBELOGDIRS),
 };
 
 #define MSG_CODECS_LEN ((int)(sizeof msg_codecs / sizeof msg_codecs[0]))
