@@ -328,6 +328,7 @@ void handle_delete_topics(breq *r);
 void handle_create_partitions(breq *r);
 void handle_delete_records(breq *r);
 void handle_describe_cluster(breq *r);
+void handle_describe_log_dirs(breq *r);
 void handle_describe_configs(breq *r);
 void handle_alter_configs(breq *r);
 void handle_incremental_alter_configs(breq *r);

@@ -36,6 +36,7 @@ const api_entry api_table[] = {
     { API_CREATE_PARTITIONS, 0, 3, handle_create_partitions },
     { API_INCREMENTAL_ALTER_CONFIGS, 0, 1, handle_incremental_alter_configs },
     { API_DESCRIBE_CLUSTER, 0, 1, handle_describe_cluster },
+    { API_DESCRIBE_LOG_DIRS, 0, 4, handle_describe_log_dirs },
 };
 const int api_table_len = sizeof api_table / sizeof api_table[0];
 

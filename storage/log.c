@@ -636,6 +636,15 @@ int64_t plog_end_offset(const plog *l) { return l->end; }
 int64_t plog_high_watermark(const plog *l) { return l->hwm; }
 int64_t plog_durable(const plog *l) { return l->durable; }
 
+int64_t plog_size_bytes(const plog *l)
+{
+    int64_t n = 0;
+
+    for (size_t i = 0; i < l->nseg; i++)
+        n += l->segs[i]->size;
+    return n;
+}
+
 /* --- append ------------------------------------------------------------------ */
 
 sl_err plog_roll(plog *l)
