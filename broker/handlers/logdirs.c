@@ -23,18 +23,18 @@ static void fill_partition(msg_describelogdirs_resp_partition *out, int32_t inde
     out->is_future_key = false;
 }
 
-/* Every partition of t, or those of `want` (NULL: all) that t has. */
-static sl_err fill_topic(breq *r, cat_topic *t, const int32_t *want, int32_t want_n,
+/* The partitions of `in` that t has, or every partition of t (in NULL). */
+static sl_err fill_topic(breq *r, cat_topic *t, const msg_describelogdirs_req_topic *in,
                          msg_describelogdirs_resp_topic *out)
 {
-    int32_t n = want ? want_n : cat_topic_partitions(t);
+    int32_t n = in ? in->partitions_count : cat_topic_partitions(t);
 
     out->name = sl_bytes_str(cat_topic_name(t));
     out->partitions = sl_arena_calloc(&r->arena, (size_t)n + 1, sizeof *out->partitions);
     if (!out->partitions)
         return SL_E_NOMEM;
     for (int32_t i = 0; i < n; i++) {
-        int32_t index = want ? want[i] : i;
+        int32_t index = in ? in->partitions[i] : i;
         plog *log = cat_topic_log(t, index);
 
         if (log)
@@ -58,10 +58,14 @@ static sl_err fill_topics(breq *r, const msg_describelogdirs_req *req,
         const msg_describelogdirs_req_topic *in = all ? NULL : &req->topics[i];
         cat_topic *t = all ? catalog_at(cat, i) : catalog_find(cat, in->topic);
 
+        msg_describelogdirs_resp_topic *out = &res->topics[res->topics_count];
+
         if (!t)
             continue; /* unknown: left out, as Kafka does */
-        err = fill_topic(r, t, in ? in->partitions : NULL, in ? in->partitions_count : 0,
-                         &res->topics[res->topics_count++]);
+        err = fill_topic(r, t, in, out);
+        /* As Kafka: a topic with none of the partitions asked is left out. */
+        if (out->partitions_count > 0)
+            res->topics_count++;
     }
     return err;
 }
