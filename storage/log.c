@@ -641,7 +641,7 @@ int64_t plog_size_bytes(const plog *l)
     int64_t n = 0;
 
     for (size_t i = 0; i < l->nseg; i++)
-        n += l->segs[i]->size;
+        n += l->segs[i]->written;
     return n;
 }
 

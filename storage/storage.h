@@ -108,8 +108,9 @@ int64_t plog_log_start(const plog *l);
 int64_t plog_end_offset(const plog *l);
 int64_t plog_high_watermark(const plog *l);
 int64_t plog_durable(const plog *l);
-/* Bytes of the partition's segments (their .log files; what retention.bytes
- * and DescribeLogDirs count), appends issued but not yet written included. */
+/* Bytes of the partition's segments whose writes are complete (below the
+ * high watermark): the sum of its .log files once no append is in flight.
+ * A failed log's partly written tail is not counted (revive cuts it). */
 int64_t plog_size_bytes(const plog *l);
 /* SL_OK, or SL_E_FATAL once a write or sync has failed (sticky until
  * plog_revive). */

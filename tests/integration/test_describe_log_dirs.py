@@ -14,13 +14,20 @@ each); offset_lag 0, is_future_key false; the log dir is log.dirs; v3+
 carries the top-level error_code 0; v4 total_bytes and usable_bytes agree
 with statvfs of log.dirs.  Topics asked by name: only those partitions,
 unknown topics and partitions left out.  A truncated request closes the
-connection and the broker keeps serving.
+connection and the broker keeps serving.  On a full 2 MiB tmpfs (root
+only, else skipped): a partition whose writes fail (KAFKA_STORAGE_ERROR)
+is still reported, with exactly the acknowledged bytes (not the partly
+written tail past them), and v4's
+total_bytes is the tmpfs size.
 """
 
 import glob
 import os
+import shutil
+import subprocess
+import tempfile
 
-from sluice_test import Broker, run_tests, timeout, wait_until
+from sluice_test import Broker, SkipTest, run_tests, timeout, wait_until
 import kafka_wire as w
 
 API_DESCRIBE_LOG_DIRS = 35
@@ -59,8 +66,8 @@ def fill(b):
                     assert r["error"] == 0, r
 
 
-def disk_size(b, topic, part):
-    d = os.path.join(b.data_dir, "%s-%d" % (topic, part))
+def disk_size(b, topic, part, data_dir=None):
+    d = os.path.join(data_dir or b.data_dir, "%s-%d" % (topic, part))
     files = glob.glob(os.path.join(d, "*.log"))
     assert files, "no .log files in %s" % d
     return sum(os.path.getsize(f) for f in files), len(files)
@@ -198,6 +205,58 @@ def test_truncated_request_closes_connection():
         assert describe(c, 2, None)["results"][0]["error"] == 0
     wait_until(lambda: b.log_contains("Protocol parse failure for DescribeLogDirs"), timeout(10),
                "the parse failure logged")
+
+
+def mount_tmpfs(size):
+    if os.geteuid() != 0 or not shutil.which("mount"):
+        raise SkipTest("needs root and mount(8) for a size-limited tmpfs")
+    mnt = tempfile.mkdtemp(prefix="sluice-it-ldfull-")
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%s" % size, "tmpfs", mnt],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=20)
+    if r.returncode != 0:
+        os.rmdir(mnt)
+        raise SkipTest("cannot mount a tmpfs: %s" % r.stdout.decode("utf-8", "replace").strip())
+    return mnt
+
+
+def test_failed_partition_still_reported():
+    mnt = mount_tmpfs("2m")
+    b = None
+    try:
+        data = os.path.join(mnt, "data")
+        b = Broker(overrides={"num.partitions": 1, "log.dirs": data,
+                              "log.index.size.max.bytes": 65536}, name="logdirs-full")
+        acked = 0
+        with conn(b) as c:
+            wait_until(lambda: c.metadata(["ld-full"])["topics"][0]["error"] == 0, timeout(20),
+                       "topic ld-full")
+            batch = w.record_batch([(None, b"z" * 16000, [])])
+            for _ in range(400):
+                r = c.produce({"ld-full": {0: batch}}, acks=-1)["ld-full"][0]
+                if r["error"] != 0:
+                    break
+                acked += len(batch)
+            assert r["error"] == 56, "expected KAFKA_STORAGE_ERROR, got %r" % r
+            for v in (0, 4):
+                res = describe(c, v, None)["results"][0]
+                assert res["error"] == 0, res
+                size = res["topics"]["ld-full"][0][0]
+                on_disk = disk_size(b, "ld-full", 0, data)[0]
+                # Every acknowledged batch, not the partly written one.
+                assert size == acked, (acked, size)
+                assert size <= on_disk, (size, on_disk)
+                if v == 4:
+                    assert res["total"] == 2 << 20, res["total"]
+                    assert 0 <= res["usable"] < len(batch) + 4096, res["usable"]
+        b.stop(check_log=False)
+    finally:
+        if b is not None:
+            b.close(check=False)  # the full disk legitimately logs ERROR lines
+        for args in (["umount", mnt], ["umount", "-l", mnt]):
+            if subprocess.run(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              timeout=20).returncode == 0:
+                break
+        os.rmdir(mnt)
 
 
 if __name__ == "__main__":
