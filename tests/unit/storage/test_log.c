@@ -682,3 +682,53 @@ Test(log, set_config_validates)
     cr_assert_eq(plog_get_config(f.log)->retention_bytes, 1000);
     fx_fini(&f);
 }
+
+/* Sum of the sizes of the .log files in dir. */
+static int64_t log_files_bytes(const char *dir, int *nfiles)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int64_t n = 0;
+
+    cr_assert(d);
+    *nfiles = 0;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        char *p;
+
+        if (len < 4 || strcmp(e->d_name + len - 4, ".log") != 0)
+            continue;
+        p = st_path(dir, e->d_name);
+        n += st_file_size(p);
+        (*nfiles)++;
+        free(p);
+    }
+    closedir(d);
+    return n;
+}
+
+/* plog_size_bytes (DescribeLogDirs' partition_size): the bytes of every
+ * segment, over rolls and a reopen. */
+Test(log, size_bytes_is_the_sum_of_the_segments)
+{
+    fixture f;
+    int64_t total = 0;
+    int nfiles;
+
+    fx_init(&f, st_small_config(4096, 1024));
+    cr_assert_eq(plog_size_bytes(f.log), 0);
+    for (int i = 0; i < 20; i++) {
+        uint8_t *b;
+        size_t len;
+
+        append_n(&f, 2, 1000 + i, 300, &b, &len);
+        total += (int64_t)len;
+        free(b);
+        cr_assert_eq(plog_size_bytes(f.log), total);
+    }
+    cr_assert_eq(log_files_bytes(f.dir, &nfiles), total);
+    cr_assert_gt(nfiles, 2, "segments: %d", nfiles);
+    fx_reopen(&f);
+    cr_assert_eq(plog_size_bytes(f.log), total);
+    fx_fini(&f);
+}
