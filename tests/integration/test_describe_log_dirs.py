@@ -74,21 +74,23 @@ def disk_size(b, topic, part, data_dir=None):
 
 
 def req_body(v, topics):
-    """topics: {name: [partitions]} or None (every topic)."""
+    """topics: {name: [partitions]} or [(name, [partitions])], or None (every topic)."""
     flex = v >= 2
+    if isinstance(topics, dict):
+        topics = list(topics.items())
     if not flex:
         return w.array(None if topics is None else
-                       [w.string(t) + w.array([w.i32(p) for p in ps]) for t, ps in topics.items()])
+                       [w.string(t) + w.array([w.i32(p) for p in ps]) for t, ps in topics])
     if topics is None:
         return w.uvarint(0) + b"\x00"
     out = w.uvarint(len(topics) + 1)
-    for t, ps in topics.items():
+    for t, ps in topics:
         out += w.compact_string(t) + w.uvarint(len(ps) + 1) + b"".join(w.i32(p) for p in ps)
         out += b"\x00"
     return out + b"\x00"
 
 
-def parse(v, body):
+def parse(v, body, ordered=False):
     flex = v >= 2
     r = w.Reader(body)
     if flex:
@@ -109,16 +111,18 @@ def parse(v, body):
 
     out = {"throttle": r.i32(), "error": r.i16() if v >= 3 else None, "results": []}
     for _ in range(count()):
-        res = {"error": r.i16(), "log_dir": string(), "topics": {}}
+        res = {"error": r.i16(), "log_dir": string()}
+        topics = []
         for _ in range(count()):
             name = string()
-            parts = {}
+            parts = []
             for _ in range(count()):
                 idx, size, lag, future = r.i32(), r.i64(), r.i64(), r.i8()
                 tags()
-                parts[idx] = (size, lag, future)
+                parts.append((idx, (size, lag, future)))
             tags()
-            res["topics"][name] = parts
+            topics.append((name, parts))
+        res["topics"] = topics if ordered else {t: dict(ps) for t, ps in topics}
         if v >= 4:
             res["total"], res["usable"] = r.i64(), r.i64()
         tags()
@@ -193,6 +197,26 @@ def test_named_topics_unknown_left_out():
             assert sorted(topics["ld-a"]) == [0, 2], topics
             assert topics["ld-a"][2][0] == disk_size(b, "ld-a", 2)[0]
             assert "ld-b" not in topics, topics  # no partition asked
+
+
+def test_repeated_topics_and_partitions_reported_once():
+    """Kafka takes the request as a set of partitions."""
+    b = broker()
+    with conn(b) as c:
+        for v in range(5):
+            asked = [("ld-b", [1, 1]), ("ld-a", [2]), ("ld-b", [0, 1, -1]), ("ld-a", [2, 0])]
+            body = c.request(API_DESCRIBE_LOG_DIRS, v, req_body(v, asked), flexible=v >= 2)
+            topics = parse_list(v, body)
+            assert [t for t, _ in topics] == ["ld-a", "ld-b"], topics
+            assert [[p for p, _ in ps] for _, ps in topics] == [[0, 2], [0, 1]], topics
+            assert dict(topics[1][1])[1][0] == disk_size(b, "ld-b", 1)[0]
+
+
+def parse_list(v, body):
+    """The first log dir's topics as [(name, [(partition, (size, lag, future))])], in
+    wire order (parse() folds them into dicts, which would hide repeats)."""
+    d = parse(v, body, ordered=True)
+    return d["results"][0]["topics"]
 
 
 def test_truncated_request_closes_connection():
