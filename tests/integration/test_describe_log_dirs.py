@@ -13,8 +13,10 @@ bytes of the .log files in the partition's directory (several segments
 each); offset_lag 0, is_future_key false; the log dir is log.dirs; v3+
 carries the top-level error_code 0; v4 total_bytes and usable_bytes agree
 with statvfs of log.dirs.  Topics asked by name: only those partitions,
-unknown topics and partitions left out.  A truncated request closes the
-connection and the broker keeps serving.  On a full 2 MiB tmpfs (root
+unknown topics and partitions left out, a partition named twice reported
+once.  A truncated request closes the
+connection and the broker keeps serving; 300 mutated requests each get an
+answer or a closed connection.  On a full 2 MiB tmpfs (root
 only, else skipped): a partition whose writes fail (KAFKA_STORAGE_ERROR)
 is still reported, with exactly the acknowledged bytes (not the partly
 written tail past them), and v4's
@@ -23,6 +25,8 @@ total_bytes is the tmpfs size.
 
 import glob
 import os
+import random
+import socket
 import shutil
 import subprocess
 import tempfile
@@ -229,6 +233,43 @@ def test_truncated_request_closes_connection():
         assert describe(c, 2, None)["results"][0]["error"] == 0
     wait_until(lambda: b.log_contains("Protocol parse failure for DescribeLogDirs"), timeout(10),
                "the parse failure logged")
+
+
+def test_mutated_requests_answered_or_closed():
+    """Random byte flips, truncations and insertions in valid requests of
+    every version: each gets an answer or a closed connection, never a
+    crash or a hang, and the broker goes on answering."""
+    b = broker()
+    rng = random.Random(35)
+    seeds = [(v, req_body(v, t)) for v in range(5)
+             for t in (None, {"ld-a": [0, 1, 2], "ld-b": [1]})]
+    outcomes = {"answered": 0, "closed": 0}
+    for i in range(300):
+        v, body = seeds[i % len(seeds)]
+        body = bytearray(body)
+        for _ in range(rng.randint(1, 3)):
+            op = rng.randrange(3)
+            pos = rng.randrange(len(body) + 1)
+            if op == 0 and body:
+                body[min(pos, len(body) - 1)] = rng.randrange(256)
+            elif op == 1:
+                del body[pos:]
+            else:
+                body[pos:pos] = bytes(rng.randrange(256) for _ in range(rng.randint(1, 6)))
+        with conn(b) as c:
+            try:
+                c.send(API_DESCRIBE_LOG_DIRS, v, bytes(body), flexible=v >= 2)
+                c.recv()
+                outcomes["answered"] += 1
+            except (w.Closed, ConnectionError):
+                outcomes["closed"] += 1
+            except socket.timeout:
+                raise AssertionError("no answer and no close for v%d %r" % (v, bytes(body)))
+    b.assert_alive()
+    assert outcomes["answered"] and outcomes["closed"], outcomes
+    with conn(b) as c:
+        assert describe(c, 4, None)["results"][0]["error"] == 0
+    print("# mutated DescribeLogDirs: %r" % outcomes)
 
 
 def mount_tmpfs(size):
