@@ -8,8 +8,8 @@
  * order); a topic or partition this broker does not host is left out
  * rather than answered with an error; offset_lag is 0 (no replica is
  * behind: there is one broker) and is_future_key false (no moves between
- * dirs).  A partition failed by its disk is still reported: its files are
- * still there.  total_bytes and usable_bytes (v4) come from statvfs, -1 if
+ * dirs).  A partition failed by its disk is still reported, with the
+ * bytes it acknowledged (plog_size_bytes).  total_bytes and usable_bytes (v4) come from statvfs, -1 if
  * that fails.
  */
 #include <stdlib.h>
