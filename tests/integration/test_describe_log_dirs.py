@@ -27,12 +27,10 @@ import glob
 import os
 import random
 import socket
-import shutil
-import subprocess
-import tempfile
 
-from sluice_test import Broker, SkipTest, run_tests, timeout, wait_until
+from sluice_test import Broker, run_tests, timeout, wait_until
 import kafka_wire as w
+from tmpfs import mount_tmpfs, umount
 
 API_DESCRIBE_LOG_DIRS = 35
 TOPICS = {"ld-a": 3, "ld-b": 2}
@@ -272,20 +270,8 @@ def test_mutated_requests_answered_or_closed():
     print("# mutated DescribeLogDirs: %r" % outcomes)
 
 
-def mount_tmpfs(size):
-    if os.geteuid() != 0 or not shutil.which("mount"):
-        raise SkipTest("needs root and mount(8) for a size-limited tmpfs")
-    mnt = tempfile.mkdtemp(prefix="sluice-it-ldfull-")
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%s" % size, "tmpfs", mnt],
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=20)
-    if r.returncode != 0:
-        os.rmdir(mnt)
-        raise SkipTest("cannot mount a tmpfs: %s" % r.stdout.decode("utf-8", "replace").strip())
-    return mnt
-
-
 def test_failed_partition_still_reported():
-    mnt = mount_tmpfs("2m")
+    mnt = mount_tmpfs("2m", prefix="sluice-it-ldfull-")
     b = None
     try:
         data = os.path.join(mnt, "data")
@@ -317,11 +303,7 @@ def test_failed_partition_still_reported():
     finally:
         if b is not None:
             b.close(check=False)  # the full disk legitimately logs ERROR lines
-        for args in (["umount", mnt], ["umount", "-l", mnt]):
-            if subprocess.run(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              timeout=20).returncode == 0:
-                break
-        os.rmdir(mnt)
+        umount(mnt)
 
 
 if __name__ == "__main__":

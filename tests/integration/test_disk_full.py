@@ -26,14 +26,13 @@ Skipped (77) without root or when a tmpfs cannot be mounted.
 
 import os
 import random
-import shutil
 import subprocess
-import tempfile
 import threading
 import time
 
-from sluice_test import Broker, SkipTest, require_module, run_tests, timeout, wait_until
+from sluice_test import Broker, require_module, run_tests, timeout, wait_until
 import kafka_wire as w
+from tmpfs import mount_tmpfs, umount
 
 require_module("confluent_kafka")
 import confluent_kafka  # noqa: E402
@@ -46,29 +45,6 @@ VALUE = 2000
 
 def conn(b, secs=15):
     return w.Conn("127.0.0.1", b.port, timeout=timeout(secs))
-
-
-def mount_tmpfs(size):
-    if os.geteuid() != 0 or not shutil.which("mount"):
-        raise SkipTest("needs root and mount(8) for a size-limited tmpfs")
-    mnt = tempfile.mkdtemp(prefix="sluice-it-full-")
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%s" % size, "tmpfs", mnt],
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=20)
-    if r.returncode != 0:
-        os.rmdir(mnt)
-        raise SkipTest("cannot mount a tmpfs: %s" % r.stdout.decode("utf-8", "replace").strip())
-    return mnt
-
-
-def umount(mnt):
-    for args in (["umount", mnt], ["umount", "-l", mnt]):
-        if subprocess.run(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                          timeout=20).returncode == 0:
-            break
-    try:
-        os.rmdir(mnt)
-    except OSError:
-        pass
 
 
 def free_bytes(path):
