@@ -146,7 +146,8 @@ static void reload_logging(const cmdline *cl)
         return;
     }
     if (!strcmp(cfg->log_level, cur_level) && !strcmp(cfg->log_format, cur_format)) {
-        sl_info("broker", "SIGHUP: log.level=%s log.format=%s unchanged", cur_level, cur_format);
+        sl_notice("broker", "SIGHUP: log.level=%s log.format=%s unchanged", cur_level,
+                  cur_format);
         free(cfg);
         return;
     }
@@ -248,7 +249,8 @@ int main(int argc, char **argv)
         }
         if (!strcmp(argv[i], "--log-level")) {
             if (i + 1 >= argc || !argv[i + 1][0]) {
-                fprintf(stderr, "sluiced: --log-level needs a level, e.g. info or warn,net=debug\n");
+                fprintf(stderr,
+                        "sluiced: --log-level needs a level, e.g. info or warn,net=debug\n");
                 return 2;
             }
             cl.log_level = argv[++i];

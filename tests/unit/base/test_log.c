@@ -121,7 +121,8 @@ Test(log, json_escape)
     esc_is("say \"hi\" \\ bye", "say \\\"hi\\\" \\\\ bye");
     esc_is("a\nb\tc\rd\be\ff", "a\\nb\\tc\\rd\\be\\ff");
     esc_is("\x01\x1f\x7f", "\\u0001\\u001f\x7f");
-    esc_is("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+    esc_is("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+           "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
     esc_is("bad \xff byte", "bad \\ufffd byte");
     esc_is("cut \xc3", "cut \\ufffd");
     esc_is("overlong \xc0\xaf", "overlong \\ufffd\\ufffd");
