@@ -56,6 +56,23 @@ def count(objs, sub, level, pattern=""):
                and r.search(o["message"]))
 
 
+def sighup(b, props, sub, level, pattern, **settings):
+    """Rewrite the file, send SIGHUP and wait for the broker's answer."""
+    write_props(props, **settings)
+    b.proc.send_signal(signal.SIGHUP)
+    wait_until(lambda: count(json_lines(b), sub, level, pattern), 10,
+               "%s %s line /%s/" % (sub, level, pattern))
+
+
+def created_without_net_debug(b, topic):
+    """Auto-create topic: admin's INFO line is shown, no net DEBUG line."""
+    mark = len(b.lines())
+    produce(b, topic)
+    wait_until(lambda: count(json_lines(b)[mark:], "admin", "INFO",
+                             "^created topic %s " % topic), 10, "%s's creation logged" % topic)
+    assert count(json_lines(b)[mark:], "net", "DEBUG") == 0, b.tail()
+
+
 def test_json_levels_and_sighup():
     b = Broker(start=False)
     props = os.path.join(b.root, "server.properties")
@@ -75,28 +92,15 @@ def test_json_levels_and_sighup():
         assert not hidden, hidden
 
         # New levels through the file and SIGHUP.
-        write_props(props, log_format="json", log_level="info,net=warn")
-        b.proc.send_signal(signal.SIGHUP)
-        wait_until(lambda: count(json_lines(b), "broker", "INFO",
-                                 r"^SIGHUP: log.level warn,net=debug -> info,net=warn"), 10,
-                   "the SIGHUP line")
-        mark = len(b.lines())
-        produce(b, "json-two")
-        wait_until(lambda: count(json_lines(b)[mark:], "admin", "INFO",
-                                 "^created topic json-two "), 10, "json-two's creation logged")
-        assert count(json_lines(b)[mark:], "net", "DEBUG") == 0, b.tail()
+        sighup(b, props, "broker", "INFO",
+               r"^SIGHUP: log.level warn,net=debug -> info,net=warn",
+               log_format="json", log_level="info,net=warn")
+        created_without_net_debug(b, "json-two")
 
         # A bad value: a WARN, and the levels stay.
-        write_props(props, log_format="json", log_level="loud")
-        b.proc.send_signal(signal.SIGHUP)
-        wait_until(lambda: count(json_lines(b), "broker", "WARN",
-                                 "log.level.*loud.*logging settings unchanged"), 10,
-                   "the WARN about the bad value")
-        mark = len(b.lines())
-        produce(b, "json-three")
-        wait_until(lambda: count(json_lines(b)[mark:], "admin", "INFO",
-                                 "^created topic json-three "), 10, "json-three's creation")
-        assert count(json_lines(b)[mark:], "net", "DEBUG") == 0, b.tail()
+        sighup(b, props, "broker", "WARN", "log.level.*loud.*logging settings unchanged",
+               log_format="json", log_level="loud")
+        created_without_net_debug(b, "json-three")
 
         # Back to text.
         write_props(props, log_format="text", log_level="info")
