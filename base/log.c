@@ -153,7 +153,7 @@ static int find_sub(const char *name, int n)
 
 void sl_log_apply_levels(const sl_log_levels *lv)
 {
-    int n, lo = (int)lv->def;
+    int n, lo = (int)lv->def, skipped = 0;
 
     pthread_mutex_lock(&set_mu);
     n = atomic_load(&n_sub);
@@ -162,8 +162,10 @@ void sl_log_apply_levels(const sl_log_levels *lv)
     for (int i = 0; i < lv->n; i++) {
         int k = find_sub(lv->sub[i].name, n);
 
-        if (k < 0 && n == SL_LOG_MAX_SUBSYS)
-            continue; /* table full of names once used: cannot happen in practice */
+        if (k < 0 && n == SL_LOG_MAX_SUBSYS) {
+            skipped++; /* slots are never reused: a reader may hold the name */
+            continue;
+        }
         if (k < 0) {
             k = n++;
             strcpy(sub_name[k], lv->sub[i].name);
@@ -177,6 +179,9 @@ void sl_log_apply_levels(const sl_log_levels *lv)
     default_level = (int)lv->def;
     floor_level = lo;
     pthread_mutex_unlock(&set_mu);
+    if (skipped)
+        sl_warn("log", "log.level: %d subsystems ignored (at most %d different ones since start)",
+                skipped, SL_LOG_MAX_SUBSYS);
 }
 
 void sl_log_set_level(sl_log_level min)

@@ -107,6 +107,30 @@ Test(log, levels_per_subsystem)
     sl_log_set_level(SL_LOG_INFO);
 }
 
+/* Names are kept for good once applied (a logger may be reading one);
+ * past the table's size new ones are refused, the others still work. */
+Test(log, subsystem_table_full)
+{
+    sl_log_levels lv = { .def = SL_LOG_WARN, .n = SL_LOG_MAX_SUBSYS };
+
+    for (int i = 0; i < SL_LOG_MAX_SUBSYS; i++) {
+        snprintf(lv.sub[i].name, sizeof lv.sub[i].name, "old%d", i);
+        lv.sub[i].level = SL_LOG_DEBUG;
+    }
+    sl_log_apply_levels(&lv);
+    /* Then one old name and new ones: the old one's level applies, the
+     * new ones find no room and get the default. */
+    for (int i = 1; i < SL_LOG_MAX_SUBSYS; i++)
+        snprintf(lv.sub[i].name, sizeof lv.sub[i].name, "new%d", i);
+    sl_log_apply_levels(&lv);
+    cr_assert(sl_log_enabled(SL_LOG_DEBUG, "old0"));
+    cr_assert(!sl_log_enabled(SL_LOG_DEBUG, "old1"), "not named again: the default");
+    cr_assert(!sl_log_enabled(SL_LOG_DEBUG, "new1"), "no room: the default");
+    cr_assert(sl_log_enabled(SL_LOG_WARN, "new1"));
+    sl_log_set_level(SL_LOG_INFO);
+    cr_assert(!sl_log_enabled(SL_LOG_DEBUG, "old0"), "a name kept, its level cleared");
+}
+
 static void esc_is(const char *in, const char *want)
 {
     char out[256];
