@@ -16,10 +16,10 @@
 /* Process-wide (one stderr).  A subsystem's slot name is written once,
  * before n_sub publishes it, and never changes; levels are atomics, so
  * loggers on any thread read without a lock while SIGHUP's thread
- * changes them.  floor_level is the lowest level of all: below it a call
- * returns after one load. */
+ * changes them.  sl_log_floor is the lowest level of all: below it a line
+ * is dropped after one load (log.h's macros test it before the call). */
 static _Atomic int default_level = SL_LOG_INFO;
-static _Atomic int floor_level = SL_LOG_INFO;
+_Atomic int sl_log_floor = SL_LOG_INFO;
 static _Atomic int log_format = SL_LOG_TEXT;
 static char sub_name[SL_LOG_MAX_SUBSYS][SL_LOG_SUBSYS_LEN];
 static _Atomic int sub_level[SL_LOG_MAX_SUBSYS]; /* -1: the default */
@@ -177,7 +177,7 @@ void sl_log_apply_levels(const sl_log_levels *lv)
             lo = (int)lv->sub[i].level;
     }
     default_level = (int)lv->def;
-    floor_level = lo;
+    sl_log_floor = lo;
     pthread_mutex_unlock(&set_mu);
     if (skipped)
         sl_warn("log", "log.level: %d subsystems ignored (at most %d different ones since start)",
@@ -197,7 +197,7 @@ bool sl_log_enabled(sl_log_level lvl, const char *subsys)
 {
     int n, k;
 
-    if ((int)lvl < floor_level)
+    if ((int)lvl < sl_log_floor)
         return false;
     n = atomic_load_explicit(&n_sub, memory_order_acquire);
     k = subsys ? find_sub(subsys, n) : -1;

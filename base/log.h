@@ -14,6 +14,7 @@
 #ifndef SL_LOG_H
 #define SL_LOG_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -66,11 +67,18 @@ void sl_log_limited(sl_ratelimit *rl, sl_log_level lvl, const char *subsys, cons
 void sl_log_always(sl_log_level lvl, const char *subsys, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* The least severe level any subsystem logs (base/log.c keeps it): the
+ * macros below test it before the call, so a line whose level is off
+ * costs one load and no call; its arguments are not evaluated. */
+extern _Atomic int sl_log_floor;
+#define SL_LOG_AT(lvl, sub, ...) \
+    ((int)(lvl) >= sl_log_floor ? sl_log(lvl, sub, __VA_ARGS__) : (void)0)
+
 #define sl_notice(sub, ...) sl_log_always(SL_LOG_INFO, sub, __VA_ARGS__)
-#define sl_info(sub, ...) sl_log(SL_LOG_INFO, sub, __VA_ARGS__)
-#define sl_warn(sub, ...) sl_log(SL_LOG_WARN, sub, __VA_ARGS__)
-#define sl_error(sub, ...) sl_log(SL_LOG_ERROR, sub, __VA_ARGS__)
-#define sl_debug(sub, ...) sl_log(SL_LOG_DEBUG, sub, __VA_ARGS__)
+#define sl_info(sub, ...) SL_LOG_AT(SL_LOG_INFO, sub, __VA_ARGS__)
+#define sl_warn(sub, ...) SL_LOG_AT(SL_LOG_WARN, sub, __VA_ARGS__)
+#define sl_error(sub, ...) SL_LOG_AT(SL_LOG_ERROR, sub, __VA_ARGS__)
+#define sl_debug(sub, ...) SL_LOG_AT(SL_LOG_DEBUG, sub, __VA_ARGS__)
 /* Rate-limited warning: at most a burst of lines per second from this site. */
 #define sl_warn_rl(sub, ...)                                    \
     do {                                                        \
