@@ -131,6 +131,27 @@ Test(log, subsystem_table_full)
     cr_assert(!sl_log_enabled(SL_LOG_DEBUG, "old0"), "a name kept, its level cleared");
 }
 
+static int evaluated(int *n)
+{
+    return ++*n;
+}
+
+/* A line whose level is off is dropped before its arguments are
+ * evaluated (the cheap path); one that is on evaluates them once. */
+Test(log, off_is_not_evaluated)
+{
+    int n = 0;
+
+    sl_log_set_level(SL_LOG_WARN);
+    sl_debug("net", "%d", evaluated(&n));
+    sl_info("broker", "%d", evaluated(&n));
+    cr_assert_eq(n, 0);
+    sl_log_set_level(SL_LOG_ERROR + 1); /* silence, as tests/crash does */
+    sl_error("broker", "%d", evaluated(&n));
+    cr_assert_eq(n, 0);
+    sl_log_set_level(SL_LOG_INFO);
+}
+
 static void esc_is(const char *in, const char *want)
 {
     char out[256];
