@@ -117,6 +117,12 @@ static const config_key keys[] = {
     { "producer.id.expiration.check.interval.ms", NULL, CT_INT,
       OFF(producer_id_expiration_check_interval_ms), 0, 1, INT32_MAX, "600000",
       "How often idle producer states are looked for and snapshots written" },
+    { "log.level", NULL, CT_STRING, STR(log_level), 0, 0, "info",
+      "Least severe level logged (error, warn, info, debug), a default and per subsystem: "
+      "info,storage=debug; SIGHUP re-reads it" },
+    { "log.format", NULL, CT_STRING, STR(log_format), 0, 0, "text",
+      "text, or json (one object per line: time, level, subsystem, message); SIGHUP "
+      "re-reads it" },
 };
 
 #define NKEYS (sizeof keys / sizeof keys[0])
@@ -440,12 +446,37 @@ sl_err config_finish(broker_config *c, char *errstr, size_t errstr_size)
     err = each_ip_override(c->max_connections_per_ip_overrides, NULL, NULL, errstr, errstr_size);
     if (err)
         return err;
+    err = config_log_settings(c, NULL, NULL, errstr, errstr_size);
+    if (err)
+        return err;
     if (c->message_max_bytes > c->socket_request_max_bytes) {
         snprintf(errstr, errstr_size,
                  "config message.max.bytes (%lld) must not exceed socket.request.max.bytes (%lld)",
                  (long long)c->message_max_bytes, (long long)c->socket_request_max_bytes);
         return SL_E_INVAL;
     }
+    return SL_OK;
+}
+
+sl_err config_log_settings(const broker_config *c, sl_log_levels *lv, sl_log_format *fmt,
+                           char *errstr, size_t errstr_size)
+{
+    sl_log_levels l;
+    sl_log_format f;
+    char why[256];
+
+    if (sl_log_parse_levels(c->log_level, &l, why, sizeof why)) {
+        snprintf(errstr, errstr_size, "config log.level: %s", why);
+        return SL_E_INVAL;
+    }
+    if (sl_log_parse_format(c->log_format, &f)) {
+        snprintf(errstr, errstr_size, "config log.format: text or json, got '%s'", c->log_format);
+        return SL_E_INVAL;
+    }
+    if (lv)
+        *lv = l;
+    if (fmt)
+        *fmt = f;
     return SL_OK;
 }
 

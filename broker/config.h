@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "../base/err.h"
+#include "../base/log.h"
 
 #define CONFIG_HOST_MAX 256
 #define CONFIG_PATH_MAX 4096
@@ -56,6 +57,10 @@ typedef struct broker_config {
     int64_t log_flush_interval_ms; /* -2: unset (fsync only for acks=all) */
     char log_message_timestamp_type[32];
 
+    /* logging (base/log.h): applied by sluiced, not by an embedded broker */
+    char log_level[512]; /* "info,storage=debug" */
+    char log_format[16]; /* text or json */
+
     /* consumer groups */
     int64_t group_min_session_timeout_ms;
     int64_t group_max_session_timeout_ms;
@@ -85,6 +90,9 @@ sl_err config_set(broker_config *c, const char *key, const char *value,
 sl_err config_load_file(broker_config *c, const char *path, char *errstr, size_t errstr_size);
 /* Cross-key checks and derived fields (listener host/port). */
 sl_err config_finish(broker_config *c, char *errstr, size_t errstr_size);
+/* log.level and log.format parsed (either out may be NULL: just check). */
+sl_err config_log_settings(const broker_config *c, sl_log_levels *lv, sl_log_format *fmt,
+                           char *errstr, size_t errstr_size);
 /* The most connections one address (numeric, as inet_ntop writes it)
  * may have: max.connections.per.ip or its entry in the overrides. */
 int64_t config_ip_max_connections(const broker_config *c, const char *ip);

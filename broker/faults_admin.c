@@ -212,7 +212,7 @@ faults_admin *faults_admin_start(broker *b, char *errstr, size_t errstr_size)
         return NULL;
     }
     a->port = ntohs(sin.sin_port);
-    sl_info("faults", "faults admin interface listening on 127.0.0.1:%d", a->port);
+    sl_notice("faults", "faults admin interface listening on 127.0.0.1:%d", a->port);
     return a;
 }
 

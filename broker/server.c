@@ -494,7 +494,7 @@ sl_err broker_start(broker *b, const broker_config *cfg, char *errstr, size_t er
             sluice_version, b->node_id, b->cluster_id, cfg->log_dirs, catalog_count(b->cat),
             sl_ring_kind_name(sl_ring_kind_of(b->ring)));
     /* Tests that ask for port 0 read the address from this line. */
-    sl_info("broker", "listening on %s:%d (advertised as %s:%d)",
+    sl_notice("broker", "listening on %s:%d (advertised as %s:%d)",
             cfg->listen_host[0] ? cfg->listen_host : "0.0.0.0", b->bound_port,
             cfg->advertised_host, b->advertised_port);
     return SL_OK;

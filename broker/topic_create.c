@@ -49,7 +49,7 @@ static void create_done(sl_job *j)
     sl_err e = catalog_create_end(cj->b->cat, cj->t, cj->err);
 
     if (e == SL_OK)
-        sl_info("admin", "created topic %s (%d partitions)", name ? name : "?", (int)n);
+        topic_create_log(name ? name : "?", n);
     else
         sl_warn("admin", "creating topic %s failed: %s", name ? name : "?", sl_err_str(e));
     free(name);
@@ -57,6 +57,11 @@ static void create_done(sl_job *j)
         cj->cb(cj->ud, e, e == SL_OK ? cj->t : NULL);
     free(cj->overrides);
     free(cj);
+}
+
+void topic_create_log(const char *name, int32_t nparts)
+{
+    sl_info("admin", "created topic %s (%d partitions)", name, (int)nparts);
 }
 
 sl_err topic_create_start(broker *b, sl_bytes name, int32_t nparts, const char *overrides,

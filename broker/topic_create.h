@@ -27,4 +27,8 @@ typedef void (*topic_created_fn)(void *ud, sl_err err, cat_topic *t);
 sl_err topic_create_start(broker *b, sl_bytes name, int32_t nparts, const char *overrides,
                           topic_created_fn cb, void *ud);
 
+/* The INFO line of a topic made (CreateTopics or auto-created), so
+ * operators see every topic's creation the same way. */
+void topic_create_log(const char *name, int32_t nparts);
+
 #endif

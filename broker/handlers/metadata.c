@@ -96,8 +96,10 @@ static sl_err lookup_topic(breq *r, const msg_metadata_req *req, const msg_metad
         return SL_OK;
     }
     err = catalog_create(b->cat, rt->name, (int32_t)b->cfg.num_partitions, &t);
-    if (err == SL_OK)
+    if (err == SL_OK) {
+        topic_create_log(cat_topic_name(t), cat_topic_partitions(t));
         return fill_topic(r, out, t);
+    }
     out->error_code = err > 0 ? (int16_t)err : SL_KE_KAFKA_STORAGE_ERROR;
     return SL_OK;
 }

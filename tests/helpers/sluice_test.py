@@ -28,6 +28,7 @@ Command-line arguments, if any, select tests by name (substring match).
 """
 
 import atexit
+import json
 import os
 import re
 import shutil
@@ -41,7 +42,7 @@ import traceback
 
 __all__ = [
     "Broker", "BrokerError", "SkipTest", "TestTimeout", "run_tests", "require_tool",
-    "require_module", "timeout", "TIMEOUT_MULT", "sluiced_path", "sluiced_cmd", "wait_until",
+    "require_module", "log_message", "timeout", "TIMEOUT_MULT", "sluiced_path", "sluiced_cmd", "wait_until",
 ]
 
 TIMEOUT_MULT = float(os.environ.get("SLUICE_TEST_TIMEOUT_MULT", "1") or "1")
@@ -138,6 +139,19 @@ def wait_until(pred, secs, what="condition", interval=0.05):
 _brokers = []
 
 
+def log_message(line):
+    """The message of a log line: a log.format=json object's "message",
+    else the (text) line itself."""
+    if line.startswith("{"):
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            return line
+        if isinstance(obj, dict) and isinstance(obj.get("message"), str):
+            return obj["message"]
+    return line
+
+
 class Broker:
     """One sluiced process (and its restarts) on one temporary data dir."""
 
@@ -224,7 +238,7 @@ class Broker:
                 with self._lock:
                     self._lines.append(line)
                 if not self._ready.is_set():
-                    m = LISTENING_RE.search(line)
+                    m = LISTENING_RE.search(log_message(line))
                     if m:
                         self.host = m.group(1)
                         self.port = int(m.group(2))
